@@ -1,0 +1,47 @@
+# Kudos Cloud Interaction for Magento 2: developer and operator entry points.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SCENARIOS ?= 200
+SEED ?= 1
+PYTEST_WORKERS ?= 2
+
+.PHONY: install demo test test-ci-office lint typecheck chaos bench bench-quick clean
+
+$(STAMP): pyproject.toml layers/kudos_sync/requirements.txt
+	@py=$$(scripts/find-python312.sh) || exit 1; \
+	  [ -x $(PY) ] || $$py -m venv $(VENV); \
+	  $(PY) -m pip install --quiet --upgrade pip setuptools wheel && \
+	  $(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/kudos-sync demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check layers functions sandbox tests benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy layers/kudos_sync/kudos_sync functions
+
+test: $(STAMP) lint typecheck
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --timeout=600 tests
+
+test-ci-office: $(STAMP)
+	$(PY) -m pytest tests/ci_office
+
+chaos: $(STAMP)
+	$(PY) -m tests.chaos.run --scenarios $(SCENARIOS) --seed $(SEED)
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+bench-quick: $(STAMP)
+	$(PY) -m benchmarks.run --quick
+
+clean:
+	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,69 @@
+"""CI Office's catalogue as the push reads it: plain facts, no Magento shape yet.
+
+Values are kept as CI Office holds them (prices may be missing, stock may be negative); the mapping in
+`domain.push_mapping` decides what is valid and parks what is not, naming the record and the field.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from kudos_sync.domain.ids import BranchCode, Sku, StyleCode
+
+
+class Variant(BaseModel):
+    """One sellable SKU of a style: a colour/size combination (either may be absent)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: Sku
+    colour: str | None = None
+    size: str | None = None
+    size_order: int = 0
+    barcode: str | None = None
+
+
+class Style(BaseModel):
+    """A CI Office style whose Internet Active flag is set, with its variants."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: StyleCode
+    description: str
+    brand: str | None = None
+    stock_group: str | None = None
+    category_path: str | None = None  # "Womens/Dresses"
+    long_description: str | None = None
+    retail_price: Decimal | None = None
+    sale_price: Decimal | None = None
+    sale_from: date | None = None
+    sale_to: date | None = None
+    variants: tuple[Variant, ...] = ()
+
+
+class StockOnHand(BaseModel):
+    """Quantity on hand of one SKU at one branch."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: Sku
+    branch: BranchCode
+    quantity: Decimal
+
+
+class ImageMeta(BaseModel):
+    """An image of a style, without its bytes; `version` changes whenever the bytes do."""
+
+    model_config = ConfigDict(frozen=True)
+
+    image_id: int
+    style_code: StyleCode
+    sequence: int
+    colour: str | None = None
+    byte_length: int
+    updated_at: datetime
+
+    @property
+    def version(self) -> str:
+        return f"{self.image_id}:{self.byte_length}:{self.updated_at.isoformat()}"

@@ -1,0 +1,258 @@
+"""The ports the sync core talks to. Adapters implement them; only handlers and the CLI build adapters.
+
+Every adapter instance is bound to one tenant when it is built, so the core cannot reach another
+tenant's state, images or credentials by passing the wrong id.
+"""
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style
+from kudos_sync.domain.ids import Sku, SourceCode
+from kudos_sync.domain.ledger import ImportOutcome, LedgerDocument
+from kudos_sync.domain.state import Binding, BindingKind, Cursor, ParkedRecord, RunRecord
+
+# ---------------------------------------------------------------- time
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+        ...
+
+
+class Deadline(Protocol):
+    def remaining_seconds(self) -> float:
+        """Seconds left before the run must checkpoint and end as partial."""
+        ...
+
+
+# ---------------------------------------------------------------- CI Office
+
+
+class CatalogueSource(Protocol):
+    """CI Office, read side (push). Set-based reads of the current Internet-Active catalogue."""
+
+    def read_styles(self) -> Iterator[Style]:
+        """Every Internet-Active style with its variants, ordered by style code."""
+        ...
+
+    def read_stock(self, branches: Sequence[str]) -> Iterator[StockOnHand]:
+        """Stock on hand per SKU of Internet-Active styles, for the given branches."""
+        ...
+
+    def read_image_meta(self) -> Iterator[ImageMeta]:
+        """Image metadata (no bytes) of Internet-Active styles, ordered by style and sequence."""
+        ...
+
+    def read_image(self, image_id: int) -> bytes:
+        """The bytes of one image."""
+        ...
+
+
+class Ledger(Protocol):
+    """CI Office, write side (pull)."""
+
+    def known_skus(self, skus: Sequence[str]) -> set[str]:
+        """Which of these SKUs exist in CI Office."""
+        ...
+
+    def import_document(self, document: LedgerDocument) -> ImportOutcome:
+        """Write the document in one transaction (customer, header, lines, payment or refund, stock,
+        Magento entity id under a unique constraint). A replay returns ALREADY_IMPORTED.
+        Raises RecordError (e.g. unknown SKU) or TransientError (deadlock, connection lost)."""
+        ...
+
+
+# ---------------------------------------------------------------- Magento
+
+
+class ProductWrite(BaseModel):
+    """One product save, in Magento's terms. Only the keys present are written."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: Sku
+    type_id: Literal["simple", "configurable"]
+    attributes: dict[str, Any] = Field(default_factory=dict)  # name, status, visibility, attribute_set_id
+    custom_attributes: dict[str, Any] = Field(default_factory=dict)  # url_key, description, color, size
+    category_ids: tuple[int, ...] | None = None  # None: leave category links alone
+    # Configurable parents: attribute code -> option ids used by the children, and the children.
+    configurable_options: dict[str, tuple[int, ...]] | None = None
+    child_skus: tuple[Sku, ...] | None = None
+
+
+class WriteOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    magento_id: int | None = None
+    error: str | None = None  # filled-in Magento message when the record was rejected
+    field: str = ""
+
+
+class PriceRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: Sku
+    price: Decimal
+    store_id: int = 0
+    price_from: date | None = None
+    price_to: date | None = None
+
+
+class SourceItemRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: Sku
+    source_code: SourceCode
+    quantity: Decimal
+    in_stock: bool
+
+
+class RowFailure(BaseModel):
+    """A row Magento refused, with Magento's message filled in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: Sku
+    message: str
+    source_code: str | None = None
+
+
+class MediaUpload(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str  # carries the content hash, so a re-run can recognise an entry it already made
+    position: int
+    roles: tuple[str, ...]  # ("image", "small_image", "thumbnail") on the first image
+    content_type: str
+    file_name: str
+    data: bytes
+
+
+class MediaEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    entry_id: int
+    label: str
+    position: int
+
+
+class CategoryNode(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    category_id: int
+    parent_id: int
+    name: str
+
+
+class MagentoCatalog(Protocol):
+    """Magento, catalogue side (push). Writes go to the global scope. Implementations bound the
+    requests in flight, retry transient failures and split rejected all-or-nothing batches."""
+
+    def list_attribute_options(self, attribute_code: str) -> dict[str, int]: ...
+
+    def add_attribute_option(self, attribute_code: str, label: str) -> int: ...
+
+    def list_categories(self, root_id: int) -> list[CategoryNode]: ...
+
+    def create_category(self, parent_id: int, name: str) -> int: ...
+
+    def find_products(self, skus: Sequence[str]) -> dict[str, int]:
+        """Magento ids of the SKUs that already exist."""
+        ...
+
+    def save_products(self, products: Sequence[ProductWrite]) -> list[WriteOutcome]: ...
+
+    def unlink_child(self, parent_sku: str, child_sku: str) -> None: ...
+
+    def unlink_category(self, category_id: int, sku: str) -> None: ...
+
+    def save_base_prices(self, rows: Sequence[PriceRow]) -> list[RowFailure]: ...
+
+    def save_special_prices(self, rows: Sequence[PriceRow]) -> list[RowFailure]: ...
+
+    def delete_special_prices(self, rows: Sequence[PriceRow]) -> list[RowFailure]: ...
+
+    def save_source_items(self, rows: Sequence[SourceItemRow]) -> list[RowFailure]: ...
+
+    def list_media(self, sku: str) -> list[MediaEntry]: ...
+
+    def add_media(self, sku: str, upload: MediaUpload) -> int: ...
+
+    def delete_media(self, sku: str, entry_id: int) -> None: ...
+
+
+class DocumentPage(BaseModel):
+    items: list[dict[str, Any]]  # raw Magento documents: the core validates them
+    total_count: int
+
+
+class MagentoSales(Protocol):
+    """Magento, sales side (pull)."""
+
+    def search_documents(
+        self, stream: Literal["invoices", "creditmemos"], created_from: datetime, page: int, page_size: int
+    ) -> DocumentPage:
+        """Documents with created_at >= created_from, ascending by (created_at, entity_id)."""
+        ...
+
+    def get_orders(self, order_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Raw orders by entity id, fetched in batches (entity_id in ...), never one by one."""
+        ...
+
+    def add_order_comment(self, order_id: int, comment: str) -> None: ...
+
+
+# ---------------------------------------------------------------- AWS
+
+
+class StateStore(Protocol):
+    """Leases, bindings, cursors, parked records and run records of one tenant."""
+
+    def acquire_lease(self, direction: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take the lease if free or expired; False when another holder has it."""
+        ...
+
+    def renew_lease(self, direction: str, holder: str, until: datetime) -> bool: ...
+
+    def release_lease(self, direction: str, holder: str) -> None: ...
+
+    def load_bindings(self, kind: BindingKind) -> dict[str, Binding]: ...
+
+    def save_bindings(self, bindings: Sequence[Binding]) -> None: ...
+
+    def delete_bindings(self, kind: BindingKind, keys: Sequence[str] | None = None) -> int:
+        """Forget bindings (all of a kind when keys is None); returns how many went."""
+        ...
+
+    def get_cursor(self, stream: str) -> Cursor | None: ...
+
+    def save_cursor(self, cursor: Cursor) -> None: ...
+
+    def park(self, record: ParkedRecord) -> None:
+        """Upsert: a record parked again keeps first_seen and counts one more attempt."""
+        ...
+
+    def unpark(self, stream: str, key: str) -> None: ...
+
+    def list_parked(self, stream: str | None = None) -> list[ParkedRecord]: ...
+
+    def save_run(self, run: RunRecord) -> None: ...
+
+    def list_runs(self, direction: str | None = None, limit: int = 20) -> list[RunRecord]: ...
+
+
+class ImageStage(Protocol):
+    """Content-addressed image staging (S3 under tenants/<tenant>/images/<sha256>.<ext>)."""
+
+    def stage(self, sha256: str, extension: str, data: bytes) -> bool:
+        """Store unless already there (HEAD before PUT); True when it was uploaded now."""
+        ...
+
+    def fetch(self, sha256: str, extension: str) -> bytes: ...
