@@ -1,0 +1,207 @@
+"""`kudos-sync`: the operator's and developer's command line.
+
+Works against the local stack (AWS_ENDPOINT_URL set, as the demo does) or a real AWS account with
+standard boto3 credentials; the table and bucket come from KUDOS_STATE_TABLE and KUDOS_IMAGE_BUCKET.
+"""
+
+import json
+import sys
+from contextlib import nullcontext
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kudos_sync.clock import SystemClock, WallClockDeadline
+from kudos_sync.domain.errors import SyncError
+from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
+from kudos_sync.domain.state import BindingKind, Direction, RunRecord
+from kudos_sync.service import run_tenant, tenant_adapters
+
+app = typer.Typer(help="Kudos Cloud Interaction for Magento 2: CI Office <-> Magento sync.", no_args_is_help=True)
+parked_app = typer.Typer(help="Records that could not be synced.", no_args_is_help=True)
+app.add_typer(parked_app, name="parked")
+console = Console()
+
+TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id, e.g. acme-nz")]
+
+
+class Scope(StrEnum):
+    PRODUCTS = "products"
+    PRICES = "prices"
+    STOCK = "stock"
+    IMAGES = "images"
+
+
+SCOPE_KINDS: dict[Scope, tuple[BindingKind, ...]] = {
+    Scope.PRODUCTS: (BindingKind.PRODUCT,),
+    Scope.PRICES: (BindingKind.PRICE, BindingKind.SPECIAL_PRICE),
+    Scope.STOCK: (BindingKind.STOCK,),
+    Scope.IMAGES: (BindingKind.IMAGES,),
+}
+PUSH_STREAMS = {"products", "prices", "special_prices", "stock", "images"}
+
+
+def _tenant(value: str) -> str:
+    try:
+        return validate_tenant_id(value)
+    except InvalidTenantIdError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def run_table(record: RunRecord, title: str) -> Table:
+    table = Table(title=title, show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for name, count in sorted(record.counts.items()):
+        table.add_row(name, str(count))
+    return table
+
+
+def requests_table(record: RunRecord) -> Table:
+    table = Table(title="Magento requests", show_header=True)
+    table.add_column("endpoint")
+    table.add_column("requests", justify="right")
+    table.add_column("items", justify="right")
+    for endpoint, count in sorted(record.requests.items()):
+        table.add_row(endpoint, str(count), str(record.items.get(endpoint, 0)))
+    return table
+
+
+def run_summary(record: RunRecord) -> dict[str, Any]:
+    duration = (record.finished_at - record.started_at).total_seconds() if record.finished_at else None
+    return {
+        "tenant": record.tenant,
+        "direction": record.direction.value,
+        "run_id": record.run_id,
+        "status": record.status.value,
+        "duration_seconds": duration,
+        "counts": record.counts,
+        "requests": record.requests,
+        "items": record.items,
+        "error": record.error,
+    }
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    tenant: TenantOption,
+    direction: Annotated[Direction, typer.Option(help="push: CI Office -> Magento; pull: Magento -> CI Office")],
+    budget: Annotated[float, typer.Option(help="Seconds before the run checkpoints and ends as partial")] = 840.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary")] = False,
+) -> None:
+    """Run one direction for one tenant now, exactly as the scheduled Lambda does."""
+    try:
+        with console.status(f"{direction.value} for {tenant}...", spinner="dots") if not as_json else nullcontext():
+            record = run_tenant(_tenant(tenant), direction, WallClockDeadline(budget))
+    except SyncError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        print(json.dumps(run_summary(record), indent=2))
+    else:
+        console.print(run_table(record, f"{tenant} {direction.value}: {record.status.value}"))
+        console.print(requests_table(record))
+    if record.status.value == "failed":
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(tenant: TenantOption, limit: int = 10) -> None:
+    """Last runs per direction, lag since the last success, and parked counts."""
+    with tenant_adapters(_tenant(tenant)) as adapters:
+        now = SystemClock().now()
+        table = Table(title=f"{tenant}: last runs")
+        for column in ("direction", "started", "status", "seconds", "summary", "error"):
+            table.add_column(column)
+        for direction in Direction:
+            runs = adapters.state.list_runs(direction.value, limit)
+            last_ok = next((r for r in runs if r.status.value in ("succeeded", "partial")), None)
+            lag = f"{(now - last_ok.started_at).total_seconds() / 60:.0f} min" if last_ok else "never"
+            console.print(f"{direction.value}: last successful run {lag} ago")
+            for r in runs:
+                seconds = f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-"
+                summary = ", ".join(f"{k}={v}" for k, v in sorted(r.counts.items()) if v)
+                table.add_row(direction.value, f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.status.value, seconds, summary, r.error or "")
+        console.print(table)
+        parked = adapters.state.list_parked()
+        console.print(f"parked records: {len(parked)}")
+
+
+@app.command()
+def plan(tenant: TenantOption) -> None:
+    """Dry run of the push: what would be created, changed, disabled, priced, stocked, uploaded."""
+    with tenant_adapters(_tenant(tenant)) as adapters:
+        result = adapters.push(SystemClock(), WallClockDeadline(840.0)).plan()
+        console.print_json(result.model_dump_json())
+
+
+@app.command()
+def resync(tenant: TenantOption, scope: Annotated[Scope, typer.Option(help="What to resend on the next push")]) -> None:
+    """Forget the fingerprints of one scope so the next push resends it."""
+    with tenant_adapters(_tenant(tenant)) as adapters:
+        forgotten = sum(adapters.state.delete_bindings(kind) for kind in SCOPE_KINDS[scope])
+        console.print(f"{tenant}: forgot {forgotten} {scope.value} fingerprints; the next push resends them")
+
+
+@parked_app.command("list")
+def parked_list(tenant: TenantOption, stream: Annotated[str | None, typer.Option()] = None) -> None:
+    """Parked records with their reasons."""
+    with tenant_adapters(_tenant(tenant)) as adapters:
+        table = Table(title=f"{tenant}: parked records")
+        for column in ("stream", "key", "field", "reason", "attempts", "first seen", "last seen"):
+            table.add_column(column)
+        for record in adapters.state.list_parked(stream):
+            table.add_row(
+                record.stream, record.key, record.field, record.reason, str(record.attempts),
+                f"{record.first_seen:%Y-%m-%d %H:%M}", f"{record.last_seen:%Y-%m-%d %H:%M}",
+            )
+        console.print(table)
+
+
+@parked_app.command("retry")
+def parked_retry(tenant: TenantOption, stream: Annotated[str | None, typer.Option()] = None) -> None:
+    """Retry parked records now: runs the direction that owns them (records that sync are unparked)."""
+    tenant = _tenant(tenant)
+    with tenant_adapters(tenant) as adapters:
+        streams = {r.stream for r in adapters.state.list_parked(stream)}
+    directions = {Direction.PUSH if s in PUSH_STREAMS else Direction.PULL for s in streams}
+    for direction in sorted(directions):
+        record = run_tenant(tenant, direction, WallClockDeadline(840.0))
+        console.print(run_table(record, f"{tenant} {direction.value}: {record.status.value}"))
+    with tenant_adapters(tenant) as adapters:
+        console.print(f"still parked: {len(adapters.state.list_parked(stream))}")
+
+
+@parked_app.command("drop")
+def parked_drop(
+    tenant: TenantOption,
+    stream: Annotated[str, typer.Option()],
+    key: Annotated[str, typer.Option()],
+) -> None:
+    """Stop retrying one parked record (after fixing it by hand, say)."""
+    with tenant_adapters(_tenant(tenant)) as adapters:
+        adapters.state.unpark(stream, key)
+        console.print(f"{tenant}: dropped parked {stream} {key}")
+
+
+@app.command()
+def demo(
+    skus: Annotated[int, typer.Option(help="Size of the demo catalogue")] = 120,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Run the whole sync both ways on embedded defaults: Magento sandbox, CI Office, local AWS."""
+    from sandbox.demo import run_demo  # dev-only: the sandbox is not shipped in the layer
+
+    sys.exit(run_demo(console, skus=skus, seed=seed))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,56 @@
+"""What both Lambda handlers share: validate the event, scope logs and metrics by tenant, run.
+
+Metrics (EMF, namespace KudosSync, dimensions tenant and direction) feed the stack's alarms:
+RunFailed, RunSucceeded (the stale alarm breaches when it goes missing), RecordsParked, RunSeconds.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from kudos_sync.clock import LambdaDeadline
+from kudos_sync.domain.errors import ConfigurationError
+from kudos_sync.domain.ids import TenantId
+from kudos_sync.domain.state import Direction, RunRecord, RunStatus
+from kudos_sync.service import run_tenant
+
+
+class SyncEvent(BaseModel):
+    """The EventBridge rule's input: {"tenant": "<id>"}."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tenant: TenantId
+
+
+def record_metrics(metrics: Metrics, record: RunRecord) -> None:
+    metrics.add_metric(name="RunSucceeded", unit=MetricUnit.Count, value=int(record.status is RunStatus.SUCCEEDED))
+    metrics.add_metric(name="RunPartial", unit=MetricUnit.Count, value=int(record.status is RunStatus.PARTIAL))
+    metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=int(record.status is RunStatus.FAILED))
+    metrics.add_metric(name="RecordsParked", unit=MetricUnit.Count, value=record.counts.get("parked_total", 0))
+    if record.finished_at:
+        seconds = (record.finished_at - record.started_at).total_seconds()
+        metrics.add_metric(name="RunSeconds", unit=MetricUnit.Seconds, value=seconds)
+
+
+def handle(event: dict[str, Any], context: Any, direction: Direction, logger: Logger, metrics: Metrics) -> dict[str, Any]:
+    try:
+        tenant = SyncEvent.model_validate(event).tenant
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        logger.error("rejected event: bad field(s) %s", fields)
+        raise ConfigurationError(f"event rejected: bad field(s) {fields}") from None
+    logger.append_keys(tenant=tenant, direction=direction.value)
+    metrics.set_default_dimensions(tenant=tenant, direction=direction.value)
+    try:
+        record = run_tenant(tenant, direction, LambdaDeadline(context))
+    except Exception:
+        metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=1)
+        logger.exception("%s run failed", direction.value)
+        raise
+    logger.append_keys(run_id=record.run_id)
+    record_metrics(metrics, record)
+    logger.info("%s run %s", direction.value, record.status.value, extra={"counts": record.counts, "requests": record.requests})
+    return record.model_dump(mode="json")

@@ -1,0 +1,136 @@
+"""The composition root: builds one tenant's adapters and runs one direction.
+
+Both Lambda handlers and the `kudos-sync` command line come through here, so a run started by
+EventBridge and one started by an operator do exactly the same thing.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kudos_sync.aws.clients import AwsClients, aws_clients
+from kudos_sync.aws.images import S3ImageStage
+from kudos_sync.aws.secrets import load_tenant_config
+from kudos_sync.aws.state import DynamoStateStore
+from kudos_sync.ci_office.catalogue import SqlCatalogueSource
+from kudos_sync.ci_office.engine import create_ci_office_engine
+from kudos_sync.ci_office.ledger import SqlLedger
+from kudos_sync.clock import SystemClock
+from kudos_sync.config import TenantConfig
+from kudos_sync.domain.ids import RunId, validate_tenant_id
+from kudos_sync.domain.state import Direction, RunRecord
+from kudos_sync.magento.catalog import RestMagentoCatalog
+from kudos_sync.magento.client import MagentoClient
+from kudos_sync.magento.sales import RestMagentoSales
+from kudos_sync.sync.ports import Clock, Deadline
+from kudos_sync.sync.pull import PullSync
+from kudos_sync.sync.push import PushSync
+from kudos_sync.sync.run import run_once
+
+log = logging.getLogger(__name__)
+
+# Longer than the longest Lambda timeout (900 s): a run killed mid-way holds the lease until it
+# expires, so the next scheduled run cannot overlap a zombie.
+LEASE_SECONDS = 960.0
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Where the shared AWS resources are (from the environment the template sets)."""
+
+    clients: AwsClients
+
+    @classmethod
+    def from_environment(cls) -> "Stack":
+        return cls(clients=aws_clients())
+
+
+@dataclass
+class TenantAdapters:
+    config: TenantConfig
+    state: DynamoStateStore
+    magento: MagentoClient
+    stack: Stack
+    _engine: Any = None
+
+    def ci_office_engine(self) -> Any:
+        if self._engine is None:
+            self._engine = create_ci_office_engine(self.config.ci_office)
+        return self._engine
+
+    def push(self, clock: Clock, deadline: Deadline) -> PushSync:
+        return PushSync(
+            self.config,
+            SqlCatalogueSource(self.ci_office_engine()),
+            RestMagentoCatalog(self.magento, self.config),
+            self.state,
+            S3ImageStage(self.stack.clients.s3, self.stack.clients.bucket, self.config.tenant),
+            clock,
+            deadline,
+        )
+
+    def pull(self, clock: Clock, deadline: Deadline, pull_start: datetime | None = None) -> PullSync:
+        return PullSync(
+            self.config,
+            RestMagentoSales(self.magento),
+            SqlLedger(self.ci_office_engine()),
+            self.state,
+            clock,
+            deadline,
+            pull_start=pull_start,
+        )
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+        self.magento.close()
+
+
+@contextmanager
+def tenant_adapters(tenant: str, stack: Stack | None = None) -> Iterator[TenantAdapters]:
+    """Load the tenant's settings from its secret and build its adapters (closed on exit)."""
+    tenant = validate_tenant_id(tenant)
+    stack = stack or Stack.from_environment()
+    config = load_tenant_config(tenant)
+    adapters = TenantAdapters(
+        config=config,
+        state=DynamoStateStore(stack.clients.dynamodb, stack.clients.table_name, tenant),
+        magento=MagentoClient(config.magento, config.sync),
+        stack=stack,
+    )
+    try:
+        yield adapters
+    finally:
+        adapters.close()
+
+
+def run_tenant(
+    tenant: str,
+    direction: Direction,
+    deadline: Deadline,
+    *,
+    stack: Stack | None = None,
+    clock: Clock | None = None,
+    run_id: RunId | None = None,
+) -> RunRecord:
+    """Run one direction for one tenant under its lease and return the run record."""
+    clock = clock or SystemClock()
+    with tenant_adapters(tenant, stack) as adapters:
+        work = adapters.push(clock, deadline) if direction is Direction.PUSH else adapters.pull(clock, deadline)
+
+        def request_counts() -> tuple[dict[str, int], dict[str, int]]:
+            return adapters.magento.stats.snapshot()
+
+        return run_once(
+            tenant=adapters.config.tenant,
+            direction=direction,
+            state=adapters.state,
+            clock=clock,
+            work=work.run,
+            lease_seconds=LEASE_SECONDS,
+            request_counts=request_counts,
+            run_id=run_id,
+        )

@@ -1,0 +1,79 @@
+"""One run of one tenant and direction: lease, work, run record. Pure: the ports do the I/O.
+
+A lease (conditional write with expiry) keeps two runs of a tenant and direction from overlapping; a
+second invocation backs off with status `skipped`. The lease outlives the Lambda timeout, so a run
+killed without releasing it blocks the next one only until the lease expires.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from kudos_sync.domain.errors import ConfigurationError, TransientError
+from kudos_sync.domain.ids import RunId
+from kudos_sync.domain.state import Direction, RunRecord, RunStatus
+from kudos_sync.sync.ports import Clock, StateStore
+
+log = logging.getLogger(__name__)
+
+
+class SyncResult(Protocol):
+    """What push and pull results have in common for the run record."""
+
+    @property
+    def status(self) -> str: ...
+
+    def summary_counts(self) -> dict[str, int]: ...
+
+
+def new_run_id(started_at: datetime) -> RunId:
+    return RunId(f"{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
+
+
+def run_once(
+    *,
+    tenant: str,
+    direction: Direction,
+    state: StateStore,
+    clock: Clock,
+    work: Callable[[], SyncResult],
+    lease_seconds: float,
+    request_counts: Callable[[], tuple[dict[str, int], dict[str, int]]] = lambda: ({}, {}),
+    run_id: RunId | None = None,
+) -> RunRecord:
+    """Hold the lease, do the work, record the run. Configuration errors are re-raised after the
+    run is recorded (they need a human); transient ones end the run as failed for the next to retry."""
+    started = clock.now()
+    run_id = run_id or new_run_id(started)
+    record = RunRecord(tenant=tenant, direction=direction, run_id=run_id, started_at=started, status=RunStatus.FAILED)
+    until = started + timedelta(seconds=lease_seconds)
+    if not state.acquire_lease(direction.value, run_id, started, until):
+        log.info("another %s run of tenant %s holds the lease; backing off", direction.value, tenant)
+        record = record.model_copy(update={"status": RunStatus.SKIPPED, "finished_at": clock.now()})
+        state.save_run(record)
+        return record
+    failure: ConfigurationError | None = None
+    try:
+        result = work()
+        status = RunStatus.PARTIAL if result.status == RunStatus.PARTIAL.value else RunStatus.SUCCEEDED
+        record = record.model_copy(update={"status": status, "counts": result.summary_counts()})
+    except TransientError as exc:
+        log.warning("%s run of tenant %s ended early on a transient failure: %s", direction.value, tenant, exc)
+        record = record.model_copy(update={"status": RunStatus.FAILED, "error": f"transient: {exc}"})
+    except ConfigurationError as exc:
+        log.error("%s run of tenant %s stopped on a configuration problem: %s", direction.value, tenant, exc)
+        record = record.model_copy(update={"status": RunStatus.FAILED, "error": f"configuration: {exc}"})
+        failure = exc
+    except Exception as exc:
+        record = record.model_copy(update={"status": RunStatus.FAILED, "error": f"unexpected: {type(exc).__name__}"})
+        raise
+    finally:
+        requests, items = request_counts()
+        record = record.model_copy(update={"finished_at": clock.now(), "requests": requests, "items": items})
+        state.save_run(record)
+        state.release_lease(direction.value, run_id)
+    if failure is not None:
+        raise failure
+    return record
