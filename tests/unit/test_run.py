@@ -24,7 +24,7 @@ def test_given_free_lease_when_run_then_work_done_recorded_and_lease_released() 
     state, clock = InMemoryStateStore(), FakeClock()
     record = run_once(tenant="acme", direction=Direction.PUSH, state=state, clock=clock, work=Result, lease_seconds=60)
     assert record.status is RunStatus.SUCCEEDED
-    assert record.counts == {"stock_sent": 3}
+    assert record.counts == {"stock_sent": 3, "parked_now": 0}
     assert state.list_runs("push") == [record]
     assert state.leases == {}
 

@@ -29,7 +29,7 @@ def record_metrics(metrics: Metrics, record: RunRecord) -> None:
     metrics.add_metric(name="RunSucceeded", unit=MetricUnit.Count, value=int(record.status is RunStatus.SUCCEEDED))
     metrics.add_metric(name="RunPartial", unit=MetricUnit.Count, value=int(record.status is RunStatus.PARTIAL))
     metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=int(record.status is RunStatus.FAILED))
-    metrics.add_metric(name="RecordsParked", unit=MetricUnit.Count, value=record.counts.get("parked_total", 0))
+    metrics.add_metric(name="RecordsParked", unit=MetricUnit.Count, value=record.counts.get("parked_now", 0))
     if record.finished_at:
         seconds = (record.finished_at - record.started_at).total_seconds()
         metrics.add_metric(name="RunSeconds", unit=MetricUnit.Seconds, value=seconds)

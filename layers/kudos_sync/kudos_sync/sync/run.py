@@ -57,8 +57,10 @@ def run_once(
     failure: ConfigurationError | None = None
     try:
         result = work()
-        status = RunStatus.PARTIAL if result.status == RunStatus.PARTIAL.value else RunStatus.SUCCEEDED
-        record = record.model_copy(update={"status": status, "counts": result.summary_counts()})
+        # A core may end a run itself (e.g. a stream stopped on a transient failure) and say so.
+        status = RunStatus(result.status)
+        counts = {**result.summary_counts(), "parked_now": len(state.list_parked())}
+        record = record.model_copy(update={"status": status, "counts": counts})
     except TransientError as exc:
         log.warning("%s run of tenant %s ended early on a transient failure: %s", direction.value, tenant, exc)
         record = record.model_copy(update={"status": RunStatus.FAILED, "error": f"transient: {exc}"})
