@@ -26,7 +26,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check layers functions sandbox tests benchmarks
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy layers/kudos_sync/kudos_sync functions
+	$(VENV)/bin/mypy layers/kudos_sync/kudos_sync
+	$(VENV)/bin/mypy functions/push/app.py
+	$(VENV)/bin/mypy functions/pull/app.py
 
 test: $(STAMP) lint typecheck
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --timeout=600 tests
