@@ -1,0 +1,691 @@
+"""template.yaml: lint-clean, and what CloudFormation would create once both transforms have run.
+
+The template is expanded offline (tests/deploy/expand.py: cfn-lint's AWS::LanguageExtensions, then
+aws-sam-translator) for one, two and three tenants, and the result is checked resource by resource.
+"""
+
+import importlib.util
+import json
+import re
+import tomllib
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+from cfnlint.template.template import Template
+from cfnlint.template.transforms._language_extensions import language_extension
+from hypothesis import given
+from hypothesis import strategies as st
+from kudos_sync.config import BearerAuth, OAuthAuth, TenantConfig
+from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
+from pydantic import BaseModel
+
+from tests.deploy.expand import (
+    REGION,
+    as_list,
+    expand_language_extensions,
+    iter_strings,
+    logical_id_suffix,
+    of_type,
+    policy_statements,
+    references,
+    source_template,
+    translate,
+    with_tenants,
+)
+from tests.deploy.sam import REPO
+
+pytestmark = pytest.mark.deploy
+
+ONE = ("acme-nz",)
+TWO = ("acme-nz", "bobs-shoes")
+THREE = ("acme-nz", "bobs-shoes", "c3")
+DIRECTIONS = ("push", "pull")
+FUNCTION = {"push": "PushFunction", "pull": "PullFunction"}
+ALARM_KINDS = ("Failed", "Stale", "Parked")
+# Everything Fn::ForEach stamps out for one tenant.
+PER_TENANT = (
+    "PushSchedule",
+    "PushSchedulePermission",
+    "PullSchedule",
+    "PullSchedulePermission",
+    *(f"{d}{kind}Alarm" for d in ("Push", "Pull") for kind in ALARM_KINDS),
+    "PushDashboard",
+    "PullDashboard",
+)
+DATA_SERVICES = ("dynamodb:", "s3:", "secretsmanager:")
+TENANT_SECRETS = (
+    "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:kudos-sync/tenants/*"
+)
+
+
+def lint_matches(template: dict[str, Any]) -> list[str]:
+    """cfn-lint errors, warnings and informational findings (a template passed as JSON text)."""
+    config = ManualArgs(regions=[REGION], include_checks=["I"])
+    return [
+        f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path or []))})"
+        for m in lint(json.dumps(template), config=config)
+    ]
+
+
+def tenant_resources(tenant: str) -> set[str]:
+    return {name + logical_id_suffix(tenant) for name in PER_TENANT}
+
+
+def _is_not_equal(condition: dict[str, Any], left: Any, right: Any) -> bool:
+    """`condition` is Fn::Not of Fn::Equals of left and right, in either order (SAM may swap them)."""
+    [equals] = condition["Fn::Not"]
+    operands = sorted(json.dumps(o, sort_keys=True) for o in equals["Fn::Equals"])
+    return operands == sorted(json.dumps(o, sort_keys=True) for o in (left, right))
+
+
+# --- lint ----------------------------------------------------------------------------------------
+
+
+def test_cfn_lint_finds_nothing_in_the_template_as_written() -> None:
+    text = (REPO / "template.yaml").read_text()
+    matches = lint(text, config=ManualArgs(regions=[REGION], include_checks=["I"]))
+    assert [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches] == []
+
+
+@pytest.mark.parametrize("tenants", [ONE, THREE], ids=["1-tenant", "3-tenants"])
+def test_cfn_lint_finds_nothing_once_tenants_are_expanded(tenants: tuple[str, ...]) -> None:
+    assert lint_matches(with_tenants(source_template(), tenants)) == []
+
+
+# --- tenants and logical ids ----------------------------------------------------------------------
+
+TENANT_PATTERN = re.compile(source_template()["Parameters"]["Tenants"]["AllowedPattern"])
+
+
+def _is_valid_tenant(candidate: str) -> bool:
+    try:
+        validate_tenant_id(candidate)
+    except InvalidTenantIdError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        "acme-nz",
+        "ab",
+        "a1",
+        "a" * 32,
+        "a-b-c",
+        "a" * 33,
+        "a",
+        "1abc",
+        "-ab",
+        "ab-",
+        "a--b",
+        "Acme",
+        "acme_nz",
+        "acme nz",
+        "",
+    ],
+)
+def test_tenants_allowed_pattern_is_the_tenant_id_rule(candidate: str) -> None:
+    assert bool(TENANT_PATTERN.fullmatch(candidate)) is _is_valid_tenant(candidate)
+
+
+@given(st.text(alphabet="ab9-_A ", max_size=40))
+def test_tenants_allowed_pattern_agrees_with_the_tenant_id_rule_on_any_text(candidate: str) -> None:
+    assert bool(TENANT_PATTERN.fullmatch(candidate)) is _is_valid_tenant(candidate)
+
+
+def test_tenants_is_a_comma_delimited_list_without_a_default() -> None:
+    tenants = source_template()["Parameters"]["Tenants"]
+    assert tenants["Type"] == "CommaDelimitedList"
+    # No default: a stack deployed without Tenants must fail, not schedule a made-up tenant.
+    assert "Default" not in tenants
+
+
+def test_hyphenated_tenant_ids_make_alphanumeric_logical_ids_and_keep_the_id_in_the_event() -> None:
+    resources = translate(("acme-nz", "north-shore-2"))["Resources"]
+    assert all(re.fullmatch(r"[A-Za-z0-9]{1,255}", name) for name in resources)
+    assert tenant_resources("acme-nz") | tenant_resources("north-shore-2") <= set(resources)
+    inputs = {
+        json.loads(t["Input"])["tenant"]
+        for r in of_type(resources, "AWS::Events::Rule").values()
+        for t in r["Properties"]["Targets"]
+    }
+    assert inputs == {"acme-nz", "north-shore-2"}
+
+
+def test_two_ids_differing_only_by_hyphens_cannot_share_a_stack() -> None:
+    """acme-nz and acmenz both become ...acmenz logical ids: the transform must refuse, not merge."""
+    cfn = Template("template.yaml", with_tenants(source_template(), ("acme-nz", "acmenz")), regions=[REGION])
+    matches, expanded = language_extension(cfn)
+    assert expanded is None
+    assert any("Duplicate" in m.message for m in matches)
+
+
+# --- schedules ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tenants", [ONE, THREE], ids=["1-tenant", "3-tenants"])
+def test_each_tenant_gets_one_schedule_per_direction_with_its_id_as_input(tenants: tuple[str, ...]) -> None:
+    resources = translate(tenants)["Resources"]
+    rules = of_type(resources, "AWS::Events::Rule")
+    assert len(rules) == 2 * len(tenants)
+    for tenant in tenants:
+        for direction in DIRECTIONS:
+            rule = rules[f"{direction.title()}Schedule{logical_id_suffix(tenant)}"]["Properties"]
+            assert rule["ScheduleExpression"] == {"Ref": "Schedule"}
+            assert rule["State"] == {"Ref": "ScheduleState"}
+            [target] = rule["Targets"]
+            assert target["Arn"] == {"Fn::GetAtt": [FUNCTION[direction], "Arn"]}
+            assert json.loads(target["Input"]) == {"tenant": tenant}
+
+
+@pytest.mark.parametrize("tenants", [ONE, THREE], ids=["1-tenant", "3-tenants"])
+def test_each_schedule_may_invoke_only_its_own_function(tenants: tuple[str, ...]) -> None:
+    resources = translate(tenants)["Resources"]
+    permissions = of_type(resources, "AWS::Lambda::Permission")
+    assert len(permissions) == 2 * len(tenants)
+    for tenant in tenants:
+        for direction in DIRECTIONS:
+            suffix = logical_id_suffix(tenant)
+            permission = permissions[f"{direction.title()}SchedulePermission{suffix}"]["Properties"]
+            assert permission["Action"] == "lambda:InvokeFunction"
+            assert permission["Principal"] == "events.amazonaws.com"
+            assert permission["FunctionName"] == {"Fn::GetAtt": [FUNCTION[direction], "Arn"]}
+            assert permission["SourceArn"] == {"Fn::GetAtt": [f"{direction.title()}Schedule{suffix}", "Arn"]}
+
+
+def test_schedule_defaults_to_every_15_minutes() -> None:
+    assert source_template()["Parameters"]["Schedule"]["Default"] == "rate(15 minutes)"
+
+
+# --- alarms ---------------------------------------------------------------------------------------
+
+
+def _alarm(resources: dict[str, Any], direction: str, kind: str, tenant: str) -> dict[str, Any]:
+    return resources[f"{direction.title()}{kind}Alarm{logical_id_suffix(tenant)}"]["Properties"]
+
+
+def _dimensions(alarm: dict[str, Any]) -> dict[str, str]:
+    return {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+
+
+@pytest.mark.parametrize("tenants", [ONE, THREE], ids=["1-tenant", "3-tenants"])
+def test_each_tenant_and_direction_has_failed_stale_and_parked_alarms_to_the_topic(
+    tenants: tuple[str, ...],
+) -> None:
+    resources = translate(tenants)["Resources"]
+    tenant_alarms = {n for n in of_type(resources, "AWS::CloudWatch::Alarm") if n != "DeadLetterAlarm"}
+    assert len(tenant_alarms) == 3 * 2 * len(tenants)
+    for tenant in tenants:
+        for direction in DIRECTIONS:
+            for kind in ALARM_KINDS:
+                alarm = _alarm(resources, direction, kind, tenant)
+                assert alarm["Namespace"] == "KudosSync"
+                assert _dimensions(alarm) == {
+                    "service": "kudos-sync",
+                    "tenant": tenant,
+                    "direction": direction,
+                }
+                assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_failed_alarm_fires_on_any_failed_run() -> None:
+    alarm = _alarm(translate(ONE)["Resources"], "push", "Failed", "acme-nz")
+    assert alarm["MetricName"] == "RunFailed"
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Sum",
+        "GreaterThanOrEqualToThreshold",
+        1,
+    )
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_stale_alarm_breaches_when_no_run_succeeded_within_the_threshold(direction: str) -> None:
+    alarm = _alarm(translate(ONE)["Resources"], direction, "Stale", "acme-nz")
+    assert alarm["MetricName"] == "RunSucceeded"
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Sum",
+        "LessThanThreshold",
+        1,
+    )
+    # Missing data (no run reported at all) counts as breaching.
+    assert alarm["TreatMissingData"] == "breaching"
+    # Every one-minute period of the last StaleAfterMinutes must lack a success.
+    assert alarm["Period"] == 60
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == {"Ref": "StaleAfterMinutes"}
+    assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_parked_alarm_fires_while_any_record_is_parked() -> None:
+    alarm = _alarm(translate(ONE)["Resources"], "pull", "Parked", "acme-nz")
+    assert alarm["MetricName"] == "RecordsParked"
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Maximum",
+        "GreaterThanThreshold",
+        0,
+    )
+    # A gauge each run reports: between runs the alarm keeps its state.
+    assert alarm["TreatMissingData"] == "missing"
+
+
+def _load_handler(direction: str) -> Any:
+    path = REPO / "functions" / direction / "app.py"
+    if not path.exists():
+        pytest.skip(f"{path.relative_to(REPO)} is not written yet")
+    spec = importlib.util.spec_from_file_location(f"kudos_deploy_{direction}_app", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.filterwarnings("ignore::aws_lambda_powertools.warnings.PowertoolsUserWarning")
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_alarm_metrics_match_what_the_handler_emits(
+    direction: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Alarms on a metric the handler never emits with exactly these dimensions would never fire
+    (or, for stale, always fire). Run the real handler with the run itself faked and read its EMF."""
+    handler = _load_handler(direction)
+    import kudos_sync.handler as shared
+    from kudos_sync.domain.state import Direction, RunRecord, RunStatus
+
+    started = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+    def fake_run(tenant: str, run_direction: Direction, deadline: Any) -> RunRecord:
+        return RunRecord(
+            tenant=tenant,
+            direction=run_direction,
+            run_id="run-1",
+            started_at=started,
+            finished_at=started + timedelta(seconds=42),
+            status=RunStatus.SUCCEEDED,
+            counts={"parked_total": 2},
+        )
+
+    monkeypatch.setattr(shared, "run_tenant", fake_run)
+    context = SimpleNamespace(
+        function_name=f"kudos-{direction}",
+        memory_limit_in_mb=512,
+        invoked_function_arn=f"arn:aws:lambda:{REGION}:123456789012:function:kudos-{direction}",
+        aws_request_id="req-1",
+        get_remaining_time_in_millis=lambda: 600_000,
+    )
+    try:
+        handler.lambda_handler({"tenant": "acme-nz"}, context)
+    finally:
+        # Powertools keeps metric state per process: leave none behind for other tests.
+        handler.metrics.clear_default_dimensions()
+        handler.metrics.clear_metrics()
+    emitted: set[tuple[str, str, frozenset[tuple[str, str]]]] = set()
+    for line in capsys.readouterr().out.splitlines():
+        try:
+            blob = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(blob, dict) or "_aws" not in blob:
+            continue
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for dimension_set in directive["Dimensions"]:
+                dims = frozenset((name, blob[name]) for name in dimension_set)
+                emitted.update((directive["Namespace"], m["Name"], dims) for m in directive["Metrics"])
+
+    resources = translate(ONE)["Resources"]
+    for kind in ALARM_KINDS:
+        alarm = _alarm(resources, direction, kind, "acme-nz")
+        wanted = (alarm["Namespace"], alarm["MetricName"], frozenset(_dimensions(alarm).items()))
+        assert wanted in emitted, f"{kind} alarm watches {wanted}; the handler emitted {sorted(emitted)}"
+
+
+# --- adding a tenant ------------------------------------------------------------------------------
+
+
+def test_adding_a_third_tenant_adds_exactly_its_resources_and_changes_nothing_else() -> None:
+    two = translate(TWO)
+    three = translate(THREE)
+    added = set(three["Resources"]) - set(two["Resources"])
+    assert added == tenant_resources("c3")
+    assert set(two["Resources"]) <= set(three["Resources"])
+    for name, body in two["Resources"].items():
+        assert three["Resources"][name] == body, f"{name} changed when a tenant was added"
+    for section in ("Parameters", "Conditions", "Outputs", "Rules", "Metadata"):
+        assert three.get(section) == two.get(section), section
+    kinds = sorted(three["Resources"][name]["Type"] for name in added)
+    assert kinds == sorted(
+        ["AWS::Events::Rule"] * 2
+        + ["AWS::Lambda::Permission"] * 2
+        + ["AWS::CloudWatch::Alarm"] * 6
+        + ["AWS::CloudWatch::Dashboard"] * 2
+    )
+
+
+def test_the_documented_38_tenants_fit_in_one_stack() -> None:
+    """docs/operations.md promises 38 tenants per stack: CloudFormation allows 500 resources."""
+    tenants = tuple(f"tenant-{n:02d}" for n in range(38))
+    assert len(translate(tenants)["Resources"]) <= 500
+
+
+def test_per_tenant_resources_refer_only_to_shared_resources_and_their_own() -> None:
+    resources = translate(TWO)["Resources"]
+    parameters = set(source_template()["Parameters"])
+    for tenant in TWO:
+        own = tenant_resources(tenant)
+        for name in own:
+            refs = references(resources[name]) - parameters
+            allowed = (
+                own
+                | {"PushFunction", "PullFunction", "AlarmTopic"}
+                | {r for r in refs if r.startswith("AWS::")}
+            )
+            assert refs <= allowed, f"{name} refers to {refs - allowed}"
+            other = next(t for t in TWO if t != tenant)
+            assert not any(other in text for text in iter_strings(resources[name])), (
+                f"{name} mentions {other}"
+            )
+
+
+# --- IAM ------------------------------------------------------------------------------------------
+
+
+def _role_statements(direction: str) -> list[dict[str, Any]]:
+    return policy_statements(translate(ONE)["Resources"], f"{FUNCTION[direction]}Role")
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    return [a.lower() for a in as_list(statement.get("Action", []))]
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_data_actions_never_have_a_wildcard_resource(direction: str) -> None:
+    for statement in _role_statements(direction):
+        assert statement["Effect"] == "Allow"
+        assert "NotResource" not in statement and "NotAction" not in statement
+        if any(a.startswith(DATA_SERVICES) for a in _actions(statement)):
+            resources = as_list(statement["Resource"])
+            assert "*" not in resources, statement
+            assert all(not a.endswith(":*") and a != "*" for a in _actions(statement)), statement
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_secrets_are_read_only_and_only_under_kudos_sync_tenants(direction: str) -> None:
+    secret_statements = [
+        s for s in _role_statements(direction) if any(a.startswith("secretsmanager:") for a in _actions(s))
+    ]
+    assert len(secret_statements) == 1
+    [statement] = secret_statements
+    assert _actions(statement) == ["secretsmanager:getsecretvalue"]
+    assert as_list(statement["Resource"]) == [{"Fn::Sub": TENANT_SECRETS}]
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_state_table_access_is_item_level_on_the_table_and_query_on_its_index(direction: str) -> None:
+    statements = [
+        s for s in _role_statements(direction) if any(a.startswith("dynamodb:") for a in _actions(s))
+    ]
+    by_resource = {json.dumps(as_list(s["Resource"]), sort_keys=True): set(_actions(s)) for s in statements}
+    table = json.dumps([{"Fn::GetAtt": ["StateTable", "Arn"]}], sort_keys=True)
+    index = json.dumps([{"Fn::Sub": "${StateTable.Arn}/index/gsi1"}], sort_keys=True)
+    assert set(by_resource) == {table, index}
+    assert by_resource[table] == {
+        "dynamodb:getitem",
+        "dynamodb:batchgetitem",
+        "dynamodb:query",
+        "dynamodb:putitem",
+        "dynamodb:updateitem",
+        "dynamodb:deleteitem",
+        "dynamodb:batchwriteitem",
+    }
+    assert by_resource[index] == {"dynamodb:query"}
+
+
+def test_push_reads_and_writes_staged_images_only_under_tenants() -> None:
+    statements = [s for s in _role_statements("push") if any(a.startswith("s3:") for a in _actions(s))]
+    objects = [s for s in statements if "s3:getobject" in _actions(s)]
+    listing = [s for s in statements if "s3:listbucket" in _actions(s)]
+    assert len(statements) == 2
+    [objects_statement] = objects
+    [listing_statement] = listing
+    assert set(_actions(objects_statement)) == {"s3:getobject", "s3:putobject"}
+    assert as_list(objects_statement["Resource"]) == [{"Fn::Sub": "${ImageBucket.Arn}/tenants/*"}]
+    assert as_list(listing_statement["Resource"]) == [{"Fn::GetAtt": ["ImageBucket", "Arn"]}]
+    assert listing_statement["Condition"] == {"StringLikeIfExists": {"s3:prefix": ["tenants/*"]}}
+
+
+def test_pull_has_no_s3_access() -> None:
+    assert not [s for s in _role_statements("pull") if any(a.startswith("s3:") for a in _actions(s))]
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_metrics_need_no_put_metric_data_because_they_are_emf_logs(direction: str) -> None:
+    assert not [s for s in _role_statements(direction) if "cloudwatch:putmetricdata" in _actions(s)]
+    role = translate(ONE)["Resources"][f"{FUNCTION[direction]}Role"]["Properties"]
+    assert any("AWSLambdaBasicExecutionRole" in arn for arn in iter_strings(role["ManagedPolicyArns"]))
+
+
+# --- functions, layer and invocation --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("direction", "timeout", "memory"), [("push", 900, 1024), ("pull", 600, 512)])
+def test_functions_run_python312_with_the_layer_and_sized_timeouts(
+    direction: str, timeout: int, memory: int
+) -> None:
+    resources = translate(ONE)["Resources"]
+    function = resources[FUNCTION[direction]]["Properties"]
+    assert function["Runtime"] == "python3.12"
+    assert function["Handler"] == "app.lambda_handler"
+    assert function["Architectures"] == ["x86_64"]
+    assert (function["Timeout"], function["MemorySize"]) == (timeout, memory)
+    [layer] = function["Layers"]
+    assert resources[layer["Ref"]]["Type"] == "AWS::Lambda::LayerVersion"
+    assert function["Environment"]["Variables"] == {
+        "KUDOS_STATE_TABLE": {"Ref": "StateTable"},
+        "KUDOS_IMAGE_BUCKET": {"Ref": "ImageBucket"},
+        "POWERTOOLS_SERVICE_NAME": "kudos-sync",
+        "POWERTOOLS_METRICS_NAMESPACE": "KudosSync",
+        "LOG_LEVEL": {"Ref": "LogLevel"},
+    }
+    assert function["LoggingConfig"] == {"LogGroup": {"Ref": f"{direction.title()}LogGroup"}}
+    assert function["ReservedConcurrentExecutions"]["Fn::If"][0] == "HasReservedConcurrency"
+
+
+def test_layer_is_built_from_layers_kudos_sync_by_the_python312_workflow() -> None:
+    layer = source_template()["Resources"]["KudosSyncLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert layer["Properties"]["ContentUri"] == "layers/kudos_sync/"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    assert (REPO / "layers" / "kudos_sync" / "requirements.txt").is_file()
+    assert (REPO / "layers" / "kudos_sync" / "kudos_sync" / "__init__.py").is_file()
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_failed_invocations_are_not_retried_and_land_in_the_encrypted_dead_letter_queue(
+    direction: str,
+) -> None:
+    resources = translate(ONE)["Resources"]
+    config = resources[f"{FUNCTION[direction]}EventInvokeConfig"]["Properties"]
+    assert config["MaximumRetryAttempts"] == 0
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["DeadLetterQueue", "Arn"]
+    }
+    assert resources["DeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
+    sends = [
+        s
+        for s in policy_statements(resources, f"{FUNCTION[direction]}Role")
+        if "sqs:sendmessage" in _actions(s)
+    ]
+    assert [as_list(s["Resource"]) for s in sends] == [[{"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}]]
+    dead_letters = resources["DeadLetterAlarm"]["Properties"]
+    assert dead_letters["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_vpc_config_is_set_only_when_subnets_are_given(direction: str) -> None:
+    template = translate(ONE)
+    vpc = template["Resources"][FUNCTION[direction]]["Properties"]["VpcConfig"]
+    assert vpc == {
+        "Fn::If": [
+            "HasVpc",
+            {"SubnetIds": {"Ref": "SubnetIds"}, "SecurityGroupIds": {"Ref": "SecurityGroupIds"}},
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+    assert _is_not_equal(template["Conditions"]["HasVpc"], {"Fn::Join": ["", {"Ref": "SubnetIds"}]}, "")
+    for name in ("SubnetIds", "SecurityGroupIds"):
+        assert template["Parameters"][name] == {
+            **template["Parameters"][name],
+            "Type": "CommaDelimitedList",
+            "Default": "",
+        }
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_log_groups_keep_logs_for_the_retention_parameter(direction: str) -> None:
+    group = translate(ONE)["Resources"][f"{direction.title()}LogGroup"]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+# --- data and alarm plumbing ----------------------------------------------------------------------
+
+
+def test_state_table_keeps_its_keys_index_ttl_and_data() -> None:
+    table = translate(ONE)["Resources"]["StateTable"]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    properties = table["Properties"]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    [index] = properties["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "gsi1"
+    assert index["KeySchema"] == [
+        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+    ]
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+
+
+def test_image_bucket_is_private_encrypted_tls_only_expiring_and_retained() -> None:
+    resources = translate(ONE)["Resources"]
+    bucket = resources["ImageBucket"]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    properties = bucket["Properties"]
+    assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(properties["PublicAccessBlockConfiguration"]) == 4
+    [rule] = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    lifecycle = properties["LifecycleConfiguration"]["Rules"]
+    assert any("NoncurrentVersionExpiration" in r for r in lifecycle)
+    assert any("ExpirationInDays" in r for r in lifecycle)
+    [statement] = resources["ImageBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_alarms_can_use() -> None:
+    resources = translate(ONE)["Resources"]
+    topic = resources["AlarmTopic"]["Properties"]
+    # Not alias/aws/sns: that key's policy does not let CloudWatch alarms publish to the topic.
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"}
+    statements = resources["AlarmTopicKey"]["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert [set(s["Action"]) for s in cloudwatch] == [{"kms:Decrypt", "kms:GenerateDataKey*"}]
+    assert resources["AlarmTopicKey"]["Properties"]["EnableKeyRotation"] is True
+
+
+def test_email_subscription_exists_only_when_an_address_is_given() -> None:
+    template = translate(ONE)
+    subscription = template["Resources"]["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    assert _is_not_equal(template["Conditions"]["HasAlarmEmail"], {"Ref": "AlarmEmail"}, "")
+
+
+@pytest.mark.parametrize("tenants", [ONE, THREE], ids=["1-tenant", "3-tenants"])
+def test_each_tenant_and_direction_has_a_dashboard_of_runs_failures_parked_and_lag(
+    tenants: tuple[str, ...],
+) -> None:
+    resources = translate(tenants)["Resources"]
+    assert len(of_type(resources, "AWS::CloudWatch::Dashboard")) == 2 * len(tenants)
+    for tenant in tenants:
+        for direction in DIRECTIONS:
+            dashboard = resources[f"{direction.title()}Dashboard{logical_id_suffix(tenant)}"]["Properties"]
+            body = json.loads(dashboard["DashboardBody"]["Fn::Sub"].replace("${AWS::Region}", REGION))
+            shown = {
+                (metric[0], metric[1], tuple(metric[2:8]))
+                for widget in body["widgets"]
+                for metric in widget["properties"]["metrics"]
+            }
+            dims = ("service", "kudos-sync", "tenant", tenant, "direction", direction)
+            for name in ("RunSucceeded", "RunFailed", "RecordsParked", "LagSeconds"):
+                assert ("KudosSync", name, dims) in shown
+
+
+def test_outputs_name_the_table_bucket_topic_and_functions() -> None:
+    outputs = translate(ONE)["Outputs"]
+    assert outputs["StateTableName"]["Value"] == {"Ref": "StateTable"}
+    assert outputs["ImageBucketName"]["Value"] == {"Ref": "ImageBucket"}
+    assert outputs["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+    assert outputs["PushFunctionName"]["Value"] == {"Ref": "PushFunction"}
+    assert outputs["PullFunctionName"]["Value"] == {"Ref": "PullFunction"}
+
+
+def test_language_extensions_run_before_the_serverless_transform() -> None:
+    assert source_template()["Transform"] == ["AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"]
+    assert "Fn::ForEach::Tenant" in source_template()["Resources"]
+    assert not any(k.startswith("Fn::ForEach") for k in expand_language_extensions(ONE)["Resources"])
+
+
+# --- samconfig.toml -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_samconfig_deploys_each_environment_with_valid_tenants(environment: str) -> None:
+    config = tomllib.loads((REPO / "samconfig.toml").read_text())
+    glob = config[environment]["global"]["parameters"]
+    deploy = config[environment]["deploy"]["parameters"]
+    build = config[environment]["build"]["parameters"]
+    assert glob["stack_name"] == f"kudos-sync-{environment}"
+    assert glob["region"]
+    assert set(deploy["capabilities"].split()) == {"CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"}
+    assert deploy["resolve_s3"] is True
+    assert deploy["confirm_changeset"] is (environment == "prod")
+    assert build["language_extensions"] is True
+    overrides = dict(item.split("=", 1) for item in glob["parameter_overrides"])
+    tenants = overrides["Tenants"].split(",")
+    assert tenants and all(_is_valid_tenant(t) for t in tenants)
+    assert set(overrides) <= set(source_template()["Parameters"])
+
+
+def _missing_fields(model: type[BaseModel], value: dict[str, Any], where: str = "") -> list[str]:
+    gaps: list[str] = []
+    for name, field in model.model_fields.items():
+        if name not in value:
+            gaps.append(where + name)
+        elif isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            gaps += _missing_fields(field.annotation, value[name], f"{where}{name}.")
+    return gaps
+
+
+def test_operations_guide_secret_example_is_a_valid_tenant_config_naming_every_field() -> None:
+    guide = (REPO / "docs" / "operations.md").read_text()
+    block = re.search(r"tenant-secret-example.*?```json\n(.*?)```", guide, re.DOTALL)
+    assert block, "docs/operations.md: the secret example must follow its marker comment"
+    example = json.loads(block.group(1))
+    assert TenantConfig.from_secret("acme-nz", example).tenant == "acme-nz"
+    gaps = _missing_fields(TenantConfig, example)
+    gaps += [
+        f"magento.auth.{name}" for name in OAuthAuth.model_fields if name not in example["magento"]["auth"]
+    ]
+    assert gaps == [], f"the secret example in docs/operations.md lacks {gaps}"
+    # The other kind of Magento auth is described in the field table.
+    assert all(f'"{name}"' in guide for name in BearerAuth.model_fields)
