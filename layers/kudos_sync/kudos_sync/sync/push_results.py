@@ -1,0 +1,72 @@
+"""What a push reports: the run's counts and problems (PushResult) and a dry run's plan (PushPlan)."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class PushCounts(BaseModel):
+    """What one push did, per concern (the run summary and the demo show these)."""
+
+    categories_created: int = 0
+    options_created: int = 0
+    products_created: int = 0
+    products_updated: int = 0
+    products_enabled: int = 0
+    products_disabled: int = 0
+    children_unlinked: int = 0
+    categories_unlinked: int = 0
+    prices_sent: int = 0
+    special_prices_sent: int = 0
+    special_prices_deleted: int = 0
+    stock_sent: int = 0
+    images_staged: int = 0
+    images_uploaded: int = 0
+    images_deleted: int = 0
+    parked: int = 0
+    unparked: int = 0
+    unchanged: int = 0  # items (products, prices, special prices, stock rows, image sets) in step
+
+
+class PushProblem(BaseModel):
+    stream: str
+    key: str
+    field: str
+    reason: str
+
+
+class PushResult(BaseModel):
+    status: Literal["succeeded", "partial"]
+    counts: PushCounts
+    problems: list[PushProblem] = Field(default_factory=list)
+
+    def summary_counts(self) -> dict[str, int]:
+        """Flat counts for RunRecord.counts (sync.run.SyncResult)."""
+        return self.counts.model_dump()
+
+
+class PushPlan(BaseModel):
+    """A dry run: what a push would do now. Nothing is written to Magento, S3 or the state store."""
+
+    categories_to_ensure: list[str] = Field(default_factory=list)  # paths not yet known
+    options_to_ensure: list[str] = Field(default_factory=list)  # "<attribute>:<label>" not yet known
+    create: list[str] = Field(default_factory=list)
+    update: list[str] = Field(default_factory=list)
+    enable: list[str] = Field(default_factory=list)
+    disable: list[str] = Field(default_factory=list)
+    unlink_children: list[str] = Field(default_factory=list)  # "<parent> -> <child>"
+    unlink_categories: list[str] = Field(default_factory=list)  # "<sku> from <old path>"
+    base_prices: list[str] = Field(default_factory=list)  # skus
+    special_prices: list[str] = Field(default_factory=list)
+    special_prices_deleted: list[str] = Field(default_factory=list)
+    stock: list[str] = Field(default_factory=list)  # "<sku>@<source>"
+    images: list[str] = Field(default_factory=list)  # skus whose image set would be synced
+    problems: list[PushProblem] = Field(default_factory=list)
+    unchanged: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """Sizes of every list, for a table."""
+        return {
+            name: len(value) if isinstance(value, list) else int(value)
+            for name, value in self.model_dump().items()
+        }
