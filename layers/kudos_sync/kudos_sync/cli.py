@@ -15,9 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from kudos_sync.clock import SystemClock, WallClockDeadline
+from kudos_sync.config import secret_name
 from kudos_sync.domain.errors import SyncError
 from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
-from kudos_sync.domain.state import BindingKind, Direction, RunRecord
+from kudos_sync.domain.state import Direction, RunRecord
 from kudos_sync.service import run_tenant, tenant_adapters
 
 app = typer.Typer(help="Kudos Cloud Interaction for Magento 2: CI Office <-> Magento sync.", no_args_is_help=True)
@@ -35,12 +36,6 @@ class Scope(StrEnum):
     IMAGES = "images"
 
 
-SCOPE_KINDS: dict[Scope, tuple[BindingKind, ...]] = {
-    Scope.PRODUCTS: (BindingKind.PRODUCT,),
-    Scope.PRICES: (BindingKind.PRICE, BindingKind.SPECIAL_PRICE),
-    Scope.STOCK: (BindingKind.STOCK,),
-    Scope.IMAGES: (BindingKind.IMAGES,),
-}
 PUSH_STREAMS = {"products", "prices", "special_prices", "stock", "images"}
 
 
@@ -114,6 +109,30 @@ def run(
 
 
 @app.command()
+def check(tenant: TenantOption) -> None:
+    """Onboarding preflight: the secret, Magento and CI Office, each problem with what to fix."""
+    from kudos_sync.preflight import check_ci_office, check_magento
+
+    try:
+        with tenant_adapters(_tenant(tenant)) as adapters:
+            findings = [*check_magento(adapters.config, adapters.magento)]
+            findings += check_ci_office(adapters.config, adapters.ci_office_engine())
+    except SyncError as exc:
+        console.print(f"[red]x[/red] secret {secret_name(tenant)}: {exc}")
+        raise typer.Exit(1) from None
+    table = Table(title=f"{tenant}: preflight")
+    for column in ("", "check", "detail", "what to fix"):
+        table.add_column(column)
+    table.add_row("[green]ok[/green]", "secret", f"{secret_name(tenant)} parses", "")
+    for finding in findings:
+        mark = "[green]ok[/green]" if finding.ok else "[red]x[/red]"
+        table.add_row(mark, finding.check, finding.detail, finding.fix)
+    console.print(table)
+    if not all(f.ok for f in findings):
+        raise typer.Exit(1)
+
+
+@app.command()
 def status(tenant: TenantOption, limit: int = 10) -> None:
     """Last runs per direction, lag since the last success, and parked counts."""
     with tenant_adapters(_tenant(tenant)) as adapters:
@@ -145,9 +164,9 @@ def plan(tenant: TenantOption) -> None:
 
 @app.command()
 def resync(tenant: TenantOption, scope: Annotated[Scope, typer.Option(help="What to resend on the next push")]) -> None:
-    """Forget the fingerprints of one scope so the next push resends it."""
+    """Forget the fingerprints of one scope so the next push resends it (web-owned fields stay web-owned)."""
     with tenant_adapters(_tenant(tenant)) as adapters:
-        forgotten = sum(adapters.state.delete_bindings(kind) for kind in SCOPE_KINDS[scope])
+        forgotten = adapters.push(SystemClock(), WallClockDeadline(840.0)).resync(scope.value)
         console.print(f"{tenant}: forgot {forgotten} {scope.value} fingerprints; the next push resends them")
 
 

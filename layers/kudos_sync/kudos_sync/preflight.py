@@ -1,0 +1,136 @@
+"""`kudos-sync check`: onboarding preflight for a tenant. Each finding says what to fix.
+
+Reads only: the secret (already parsed by the caller), Magento (store views, attributes, MSI sources,
+root category) and CI Office (tables, web branch, tender types, cash-sale customer).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Engine
+
+from kudos_sync.ci_office import schema as ci
+from kudos_sync.config import GuestPolicy, TenantConfig
+from kudos_sync.domain.errors import SyncError
+from kudos_sync.magento.client import MagentoClient
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _attempt(check: str, fix: str, probe: Callable[[], tuple[bool, str]]) -> Finding:
+    try:
+        ok, detail = probe()
+    except SyncError as exc:
+        return Finding(check, False, str(exc), fix)
+    except Exception as exc:  # a preflight reports every problem rather than stopping at the first
+        return Finding(check, False, f"{type(exc).__name__}: {exc}", fix)
+    return Finding(check, ok, detail, "" if ok else fix)
+
+
+def check_magento(config: TenantConfig, magento: MagentoClient) -> list[Finding]:
+    settings = config.magento
+    findings: list[Finding] = []
+
+    def store_views() -> tuple[bool, str]:
+        views: list[dict[str, Any]] = magento.get("/V1/store/storeViews", record="store views")
+        codes = sorted(str(v.get("code")) for v in views)
+        return settings.store_code in codes, f"store views {codes}; configured {settings.store_code!r}"
+
+    findings.append(
+        _attempt(
+            "magento credentials and store code",
+            "check the integration is active and its four OAuth keys are in the secret (bearer tokens need "
+            "Stores > Configuration > Services > OAuth > Allow OAuth Access Tokens to be used as standalone "
+            "Bearer tokens); set magento.store_code to one of the store views listed",
+            store_views,
+        )
+    )
+    if not findings[-1].ok and "credential" in findings[-1].detail.lower():
+        return findings
+    for code in (settings.colour_attribute, settings.size_attribute):
+
+        def attribute(code: str = code) -> tuple[bool, str]:
+            found = magento.get("/V1/products/attributes/{code}", path={"code": code}, record=f"attribute {code}")
+            return True, f"attribute {code!r} has id {found.get('attribute_id')}"
+
+        findings.append(
+            _attempt(
+                f"magento attribute {code}",
+                f"create a dropdown attribute {code!r} in Magento, or set magento.colour_attribute/size_attribute",
+                attribute,
+            )
+        )
+
+    def sources() -> tuple[bool, str]:
+        found = magento.get("/V1/inventory/sources", query=[("searchCriteria[pageSize]", "500")], record="sources")
+        codes = {str(item.get("source_code")) for item in found.get("items", [])}
+        missing = sorted(set(config.branch_sources.values()) - codes)
+        return not missing, f"missing MSI sources {missing}" if missing else f"MSI sources {sorted(codes)}"
+
+    findings.append(
+        _attempt("magento MSI sources", "create the missing sources in Magento or fix branch_sources", sources)
+    )
+
+    def root_category() -> tuple[bool, str]:
+        found = magento.get("/V1/categories/{id}", path={"id": settings.root_category_id}, record="root category")
+        return True, f"root category {settings.root_category_id} is {found.get('name')!r}"
+
+    findings.append(_attempt("magento root category", "set magento.root_category_id to an existing category", root_category))
+    return findings
+
+
+def check_ci_office(config: TenantConfig, engine: Engine) -> list[Finding]:
+    findings: list[Finding] = []
+    expected = sorted(table.name for table in ci.metadata.sorted_tables)
+
+    def tables() -> tuple[bool, str]:
+        present = set(inspect(engine).get_table_names())
+        missing = [name for name in expected if name not in present]
+        return not missing, f"missing tables {missing}" if missing else f"{len(expected)} tables present"
+
+    findings.append(
+        _attempt(
+            "ci office connection and tables",
+            "check ci_office.url (host, port 1433, database, login) and that the VPC can reach SQL Server; "
+            "the tables named are the ones kudos_sync/ci_office/schema.py maps",
+            tables,
+        )
+    )
+    if not findings[-1].ok:
+        return findings
+
+    def web_branch() -> tuple[bool, str]:
+        with engine.connect() as conn:
+            codes = set(conn.execute(select(ci.branches.c.code)).scalars())
+        unmapped = sorted(set(config.branch_sources) - codes)
+        ok = config.ci_office.web_branch in codes and not unmapped
+        return ok, f"branches {sorted(codes)}; web branch {config.ci_office.web_branch!r}; unknown in branch_sources {unmapped}"
+
+    findings.append(_attempt("ci office branches", "fix ci_office.web_branch or branch_sources to name CI branches", web_branch))
+
+    def tenders() -> tuple[bool, str]:
+        with engine.connect() as conn:
+            codes = set(conn.execute(select(ci.tender_types.c.code)).scalars())
+        missing = sorted(set(config.payment_mapping.values()) - codes)
+        return not missing, f"unknown tender types {missing}" if missing else f"{len(config.payment_mapping)} payment methods mapped"
+
+    findings.append(_attempt("ci office tender types", "map Magento payment methods to existing CI tender types", tenders))
+    if config.guest_policy is GuestPolicy.CASH_SALE:
+
+        def cash_sale() -> tuple[bool, str]:
+            with engine.connect() as conn:
+                found = conn.execute(
+                    select(ci.customers.c.code).where(ci.customers.c.code == config.cash_sale_customer_code)
+                ).first()
+            return found is not None, f"cash-sale customer {config.cash_sale_customer_code!r}"
+
+        findings.append(_attempt("ci office cash-sale customer", "create the customer or fix cash_sale_customer_code", cash_sale))
+    return findings
