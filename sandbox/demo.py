@@ -15,15 +15,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from kudos_sync.ci_office import schema as ci
+from kudos_sync.clock import SystemClock, WallClockDeadline
+from kudos_sync.domain.state import Direction, RunRecord, RunStatus
+from kudos_sync.service import Stack, run_tenant
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 
-from kudos_sync.ci_office import schema as ci
-from kudos_sync.clock import SystemClock, WallClockDeadline
-from kudos_sync.domain.state import Direction, RunRecord, RunStatus
-from kudos_sync.service import Stack, run_tenant
 from sandbox.aws import LocalAws
 from sandbox.ci_office import demo_data
 from sandbox.magento import MagentoSandbox, SandboxOptions
@@ -108,9 +108,15 @@ def take_web_sales(store: MagentoSandbox, engine: Engine, seed: int) -> list[str
         sales.place_order([(skus[0], 1), (skus[1], 2)], registered, payment_method="checkmo"),
         sales.place_order([(skus[2], 1)], "sam.guest@example.com", payment_method="banktransfer"),
         sales.place_order(
-            [(skus[3], 2)], registered, payment_method="cashondelivery", discount_percent=10, shipping_amount=Decimal("8.50")
+            [(skus[3], 2)],
+            registered,
+            payment_method="cashondelivery",
+            discount_percent=10,
+            shipping_amount=Decimal("8.50"),
         ),
-        sales.place_order([(skus[4], 1), (skus[5], 1)], "lee.walkin@example.net", payment_method="purchaseorder"),
+        sales.place_order(
+            [(skus[4], 1), (skus[5], 1)], "lee.walkin@example.net", payment_method="purchaseorder"
+        ),
         sales.place_order([(skus[0], 1)], "not.yet.invoiced@example.com", payment_method="checkmo"),
     ]
     happened.append(f"{len(orders)} orders placed (2 registered, 3 guest; 4 payment methods; a 10% discount)")
@@ -150,10 +156,13 @@ def run_demo(console: Console, *, skus: int = 120, seed: int = 7) -> int:
     summary = demo_data.generate(engine, skus, seed)
     console.rule("Kudos Cloud Interaction for Magento 2: demo")
     console.print(
-        f"CI Office: {summary.styles} styles ({summary.internet_active_styles} Internet Active), {summary.skus} SKUs, "
+        f"CI Office: {summary.styles} styles ({summary.internet_active_styles} Internet Active), "
+        f"{summary.skus} SKUs, "
         f"{summary.images} images, branches {', '.join(summary.branches)} (web: {summary.web_branch})"
     )
-    options = SandboxOptions(sources=tuple(DEMO_BRANCH_SOURCES.values()), state_file=DEMO_DIR / "magento.json")
+    options = SandboxOptions(
+        sources=tuple(DEMO_BRANCH_SOURCES.values()), state_file=DEMO_DIR / "magento.json"
+    )
     failures: list[str] = []
     with LocalAws() as aws, MagentoSandbox(options) as store:
         console.print(f"Magento sandbox: {store.base_url}   local AWS: {aws.endpoint_url}")
@@ -195,11 +204,16 @@ def run_demo(console: Console, *, skus: int = 120, seed: int = 7) -> int:
             failures.append(f"the second pull imported {imported_again} documents")
         for record in (first, second, third, pulled, again):
             if record.status is not RunStatus.SUCCEEDED:
-                failures.append(f"{record.direction.value} run {record.run_id} ended {record.status.value}: {record.error}")
+                failures.append(
+                    f"{record.direction.value} run {record.run_id} ended {record.status.value}: "
+                    f"{record.error}"
+                )
     console.rule("Result")
     if failures:
         for failure in failures:
             console.print(f"[red]x[/red] {failure}")
         return 1
-    console.print("[green]ok[/green] push and pull both ways; state in .demo/ (CI Office database, Magento store)")
+    console.print(
+        "[green]ok[/green] push and pull both ways; state in .demo/ (CI Office database, Magento store)"
+    )
     return 0

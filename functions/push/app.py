@@ -4,7 +4,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-
 from kudos_sync.domain.state import Direction
 from kudos_sync.handler import handle
 

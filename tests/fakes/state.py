@@ -90,7 +90,9 @@ class InMemoryStateStore:
         with self._lock:
             old = self.parked.get((record.stream, record.key))
             if old:
-                record = record.model_copy(update={"first_seen": old.first_seen, "attempts": old.attempts + 1})
+                record = record.model_copy(
+                    update={"first_seen": old.first_seen, "attempts": old.attempts + 1}
+                )
             self.parked[(record.stream, record.key)] = record
 
     def unpark(self, stream: str, key: str) -> None:

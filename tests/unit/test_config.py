@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from kudos_sync.config import GuestPolicy, Ownership, TenantConfig, secret_name
 from kudos_sync.domain.errors import ConfigurationError
 from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
@@ -85,11 +84,13 @@ def test_given_secret_of_another_tenant_then_refused() -> None:
         TenantConfig.from_secret("acme", good_secret(tenant="globex"))
 
 
-@pytest.mark.parametrize("url", ["http://shop.example.co.nz", "ftp://shop.example.co.nz", "shop.example.co.nz"])
+@pytest.mark.parametrize(
+    "url", ["http://shop.example.co.nz", "ftp://shop.example.co.nz", "shop.example.co.nz"]
+)
 def test_given_non_https_magento_url_then_refused(url: str) -> None:
     secret = good_secret()
     secret["magento"]["base_url"] = url
-    with pytest.raises(ConfigurationError, match="magento.base_url"):
+    with pytest.raises(ConfigurationError, match=r"magento\.base_url"):
         TenantConfig.from_secret("acme", secret)
 
 
@@ -111,7 +112,10 @@ def test_valid_tenant_ids(tenant: str) -> None:
     assert validate_tenant_id(tenant) == tenant
 
 
-@pytest.mark.parametrize("tenant", ["", "a", "Acme", "acme_nz", "-acme", "acme-", "acme--nz", "1acme", "a/b", "../x", "a" * 33, "acme nz"])
+@pytest.mark.parametrize(
+    "tenant",
+    ["", "a", "Acme", "acme_nz", "-acme", "acme-", "acme--nz", "1acme", "a/b", "../x", "a" * 33, "acme nz"],
+)
 def test_invalid_tenant_ids(tenant: str) -> None:
     with pytest.raises(InvalidTenantIdError):
         validate_tenant_id(tenant)

@@ -4,10 +4,10 @@ import threading
 from dataclasses import dataclass, field
 
 import pytest
-
 from kudos_sync.domain.errors import ConfigurationError, TransientError
 from kudos_sync.domain.state import Direction, RunStatus
 from kudos_sync.sync.run import run_once
+
 from tests.fakes.state import FakeClock, InMemoryStateStore
 
 
@@ -22,7 +22,9 @@ class Result:
 
 def test_given_free_lease_when_run_then_work_done_recorded_and_lease_released() -> None:
     state, clock = InMemoryStateStore(), FakeClock()
-    record = run_once(tenant="acme", direction=Direction.PUSH, state=state, clock=clock, work=Result, lease_seconds=60)
+    record = run_once(
+        tenant="acme", direction=Direction.PUSH, state=state, clock=clock, work=Result, lease_seconds=60
+    )
     assert record.status is RunStatus.SUCCEEDED
     assert record.counts == {"stock_sent": 3, "parked_now": 0}
     assert state.list_runs("push") == [record]
@@ -44,7 +46,15 @@ def test_given_two_concurrent_runs_then_one_proceeds_and_one_backs_off() -> None
     results = {}
     first = threading.Thread(
         target=lambda: results.__setitem__(
-            "first", run_once(tenant="acme", direction=Direction.PUSH, state=state, clock=clock, work=slow_work, lease_seconds=60)
+            "first",
+            run_once(
+                tenant="acme",
+                direction=Direction.PUSH,
+                state=state,
+                clock=clock,
+                work=slow_work,
+                lease_seconds=60,
+            ),
         )
     )
     first.start()
@@ -54,7 +64,9 @@ def test_given_two_concurrent_runs_then_one_proceeds_and_one_backs_off() -> None
         worked.append("second")
         return Result()
 
-    second = run_once(tenant="acme", direction=Direction.PUSH, state=state, clock=clock, work=second_work, lease_seconds=60)
+    second = run_once(
+        tenant="acme", direction=Direction.PUSH, state=state, clock=clock, work=second_work, lease_seconds=60
+    )
     release.set()
     first.join(5)
     assert second.status is RunStatus.SKIPPED
@@ -65,7 +77,9 @@ def test_given_two_concurrent_runs_then_one_proceeds_and_one_backs_off() -> None
 def test_given_other_direction_running_when_run_then_not_blocked() -> None:
     state, clock = InMemoryStateStore(), FakeClock()
     assert state.acquire_lease("pull", "someone", clock.now(), clock.now().replace(year=2030))
-    record = run_once(tenant="acme", direction=Direction.PUSH, state=state, clock=clock, work=Result, lease_seconds=60)
+    record = run_once(
+        tenant="acme", direction=Direction.PUSH, state=state, clock=clock, work=Result, lease_seconds=60
+    )
     assert record.status is RunStatus.SUCCEEDED
 
 
@@ -73,15 +87,21 @@ def test_given_expired_lease_of_a_killed_run_when_run_then_proceeds() -> None:
     state, clock = InMemoryStateStore(), FakeClock()
     assert state.acquire_lease("push", "zombie", clock.now(), clock.now())
     clock.advance(seconds=1)
-    record = run_once(tenant="acme", direction=Direction.PUSH, state=state, clock=clock, work=Result, lease_seconds=60)
+    record = run_once(
+        tenant="acme", direction=Direction.PUSH, state=state, clock=clock, work=Result, lease_seconds=60
+    )
     assert record.status is RunStatus.SUCCEEDED
 
 
 def test_given_partial_work_then_run_recorded_partial() -> None:
     state = InMemoryStateStore()
     record = run_once(
-        tenant="acme", direction=Direction.PUSH, state=state, clock=FakeClock(),
-        work=lambda: Result(status="partial"), lease_seconds=60,
+        tenant="acme",
+        direction=Direction.PUSH,
+        state=state,
+        clock=FakeClock(),
+        work=lambda: Result(status="partial"),
+        lease_seconds=60,
     )
     assert record.status is RunStatus.PARTIAL
 
@@ -92,7 +112,9 @@ def test_given_transient_failure_then_run_failed_recorded_and_lease_released() -
     def work() -> Result:
         raise TransientError("Magento answered 503 for POST /V1/inventory/source-items")
 
-    record = run_once(tenant="acme", direction=Direction.PULL, state=state, clock=FakeClock(), work=work, lease_seconds=60)
+    record = run_once(
+        tenant="acme", direction=Direction.PULL, state=state, clock=FakeClock(), work=work, lease_seconds=60
+    )
     assert record.status is RunStatus.FAILED
     assert record.error is not None and "503" in record.error
     assert state.leases == {}
@@ -105,7 +127,14 @@ def test_given_configuration_error_then_recorded_and_raised() -> None:
         raise ConfigurationError("tenant acme: Magento refused the integration credentials (401)")
 
     with pytest.raises(ConfigurationError):
-        run_once(tenant="acme", direction=Direction.PULL, state=state, clock=FakeClock(), work=work, lease_seconds=60)
+        run_once(
+            tenant="acme",
+            direction=Direction.PULL,
+            state=state,
+            clock=FakeClock(),
+            work=work,
+            lease_seconds=60,
+        )
     [record] = state.list_runs()
     assert record.status is RunStatus.FAILED and record.error and record.error.startswith("configuration")
     assert state.leases == {}
@@ -118,6 +147,13 @@ def test_given_unexpected_bug_then_run_recorded_failed_and_raised() -> None:
         raise KeyError("boom")
 
     with pytest.raises(KeyError):
-        run_once(tenant="acme", direction=Direction.PUSH, state=state, clock=FakeClock(), work=work, lease_seconds=60)
+        run_once(
+            tenant="acme",
+            direction=Direction.PUSH,
+            state=state,
+            clock=FakeClock(),
+            work=work,
+            lease_seconds=60,
+        )
     [record] = state.list_runs()
     assert record.status is RunStatus.FAILED and record.error == "unexpected: KeyError"

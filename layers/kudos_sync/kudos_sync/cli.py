@@ -21,7 +21,9 @@ from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
 from kudos_sync.domain.state import Direction, RunRecord
 from kudos_sync.service import run_tenant, tenant_adapters
 
-app = typer.Typer(help="Kudos Cloud Interaction for Magento 2: CI Office <-> Magento sync.", no_args_is_help=True)
+app = typer.Typer(
+    help="Kudos Cloud Interaction for Magento 2: CI Office <-> Magento sync.", no_args_is_help=True
+)
 parked_app = typer.Typer(help="Records that could not be synced.", no_args_is_help=True)
 app.add_typer(parked_app, name="parked")
 console = Console()
@@ -88,13 +90,21 @@ def _fail(exc: Exception) -> None:
 @app.command()
 def run(
     tenant: TenantOption,
-    direction: Annotated[Direction, typer.Option(help="push: CI Office -> Magento; pull: Magento -> CI Office")],
-    budget: Annotated[float, typer.Option(help="Seconds before the run checkpoints and ends as partial")] = 840.0,
+    direction: Annotated[
+        Direction, typer.Option(help="push: CI Office -> Magento; pull: Magento -> CI Office")
+    ],
+    budget: Annotated[
+        float, typer.Option(help="Seconds before the run checkpoints and ends as partial")
+    ] = 840.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary")] = False,
 ) -> None:
     """Run one direction for one tenant now, exactly as the scheduled Lambda does."""
     try:
-        with console.status(f"{direction.value} for {tenant}...", spinner="dots") if not as_json else nullcontext():
+        with (
+            console.status(f"{direction.value} for {tenant}...", spinner="dots")
+            if not as_json
+            else nullcontext()
+        ):
             record = run_tenant(_tenant(tenant), direction, WallClockDeadline(budget))
     except SyncError as exc:
         _fail(exc)
@@ -148,7 +158,14 @@ def status(tenant: TenantOption, limit: int = 10) -> None:
             for r in runs:
                 seconds = f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-"
                 summary = ", ".join(f"{k}={v}" for k, v in sorted(r.counts.items()) if v)
-                table.add_row(direction.value, f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.status.value, seconds, summary, r.error or "")
+                table.add_row(
+                    direction.value,
+                    f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+                    r.status.value,
+                    seconds,
+                    summary,
+                    r.error or "",
+                )
         console.print(table)
         parked = adapters.state.list_parked()
         console.print(f"parked records: {len(parked)}")
@@ -163,7 +180,9 @@ def plan(tenant: TenantOption) -> None:
 
 
 @app.command()
-def resync(tenant: TenantOption, scope: Annotated[Scope, typer.Option(help="What to resend on the next push")]) -> None:
+def resync(
+    tenant: TenantOption, scope: Annotated[Scope, typer.Option(help="What to resend on the next push")]
+) -> None:
     """Forget the fingerprints of one scope so the next push resends it (web-owned fields stay web-owned)."""
     with tenant_adapters(_tenant(tenant)) as adapters:
         forgotten = adapters.push(SystemClock(), WallClockDeadline(840.0)).resync(scope.value)
@@ -179,8 +198,13 @@ def parked_list(tenant: TenantOption, stream: Annotated[str | None, typer.Option
             table.add_column(column)
         for record in adapters.state.list_parked(stream):
             table.add_row(
-                record.stream, record.key, record.field, record.reason, str(record.attempts),
-                f"{record.first_seen:%Y-%m-%d %H:%M}", f"{record.last_seen:%Y-%m-%d %H:%M}",
+                record.stream,
+                record.key,
+                record.field,
+                record.reason,
+                str(record.attempts),
+                f"{record.first_seen:%Y-%m-%d %H:%M}",
+                f"{record.last_seen:%Y-%m-%d %H:%M}",
             )
         console.print(table)
 

@@ -11,7 +11,15 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kudos_sync.domain.errors import ConfigurationError
 from kudos_sync.domain.ids import TenantId, validate_tenant_id
@@ -169,7 +177,9 @@ class TenantConfig(_Strict):
             try:
                 payload = json.loads(secret)
             except (ValueError, TypeError):
-                raise ConfigurationError(f"tenant {tenant}: secret {secret_name(tenant)} is not JSON") from None
+                raise ConfigurationError(
+                    f"tenant {tenant}: secret {secret_name(tenant)} is not JSON"
+                ) from None
         if not isinstance(payload, dict):
             raise ConfigurationError(f"tenant {tenant}: secret {secret_name(tenant)} must be a JSON object")
         stated = payload.get("tenant", tenant)
@@ -181,4 +191,6 @@ class TenantConfig(_Strict):
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
             )
-            raise ConfigurationError(f"tenant {tenant}: bad settings in {secret_name(tenant)}: {problems}") from None
+            raise ConfigurationError(
+                f"tenant {tenant}: bad settings in {secret_name(tenant)}: {problems}"
+            ) from None

@@ -26,8 +26,12 @@ class SyncEvent(BaseModel):
 
 
 def record_metrics(metrics: Metrics, record: RunRecord) -> None:
-    metrics.add_metric(name="RunSucceeded", unit=MetricUnit.Count, value=int(record.status is RunStatus.SUCCEEDED))
-    metrics.add_metric(name="RunPartial", unit=MetricUnit.Count, value=int(record.status is RunStatus.PARTIAL))
+    metrics.add_metric(
+        name="RunSucceeded", unit=MetricUnit.Count, value=int(record.status is RunStatus.SUCCEEDED)
+    )
+    metrics.add_metric(
+        name="RunPartial", unit=MetricUnit.Count, value=int(record.status is RunStatus.PARTIAL)
+    )
     metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=int(record.status is RunStatus.FAILED))
     metrics.add_metric(name="RecordsParked", unit=MetricUnit.Count, value=record.counts.get("parked_now", 0))
     if record.finished_at:
@@ -35,7 +39,9 @@ def record_metrics(metrics: Metrics, record: RunRecord) -> None:
         metrics.add_metric(name="RunSeconds", unit=MetricUnit.Seconds, value=seconds)
 
 
-def handle(event: dict[str, Any], context: Any, direction: Direction, logger: Logger, metrics: Metrics) -> dict[str, Any]:
+def handle(
+    event: dict[str, Any], context: Any, direction: Direction, logger: Logger, metrics: Metrics
+) -> dict[str, Any]:
     try:
         tenant = SyncEvent.model_validate(event).tenant
     except ValidationError as exc:
@@ -52,5 +58,10 @@ def handle(event: dict[str, Any], context: Any, direction: Direction, logger: Lo
         raise
     logger.append_keys(run_id=record.run_id)
     record_metrics(metrics, record)
-    logger.info("%s run %s", direction.value, record.status.value, extra={"counts": record.counts, "requests": record.requests})
+    logger.info(
+        "%s run %s",
+        direction.value,
+        record.status.value,
+        extra={"counts": record.counts, "requests": record.requests},
+    )
     return record.model_dump(mode="json")

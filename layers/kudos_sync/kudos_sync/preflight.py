@@ -58,32 +58,45 @@ def check_magento(config: TenantConfig, magento: MagentoClient) -> list[Finding]
     for code in (settings.colour_attribute, settings.size_attribute):
 
         def attribute(code: str = code) -> tuple[bool, str]:
-            found = magento.get("/V1/products/attributes/{code}", path={"code": code}, record=f"attribute {code}")
+            found = magento.get(
+                "/V1/products/attributes/{code}", path={"code": code}, record=f"attribute {code}"
+            )
             return True, f"attribute {code!r} has id {found.get('attribute_id')}"
 
         findings.append(
             _attempt(
                 f"magento attribute {code}",
-                f"create a dropdown attribute {code!r} in Magento, or set magento.colour_attribute/size_attribute",
+                f"create a dropdown attribute {code!r} in Magento, "
+                "or set magento.colour_attribute / magento.size_attribute",
                 attribute,
             )
         )
 
     def sources() -> tuple[bool, str]:
-        found = magento.get("/V1/inventory/sources", query=[("searchCriteria[pageSize]", "500")], record="sources")
+        found = magento.get(
+            "/V1/inventory/sources", query=[("searchCriteria[pageSize]", "500")], record="sources"
+        )
         codes = {str(item.get("source_code")) for item in found.get("items", [])}
         missing = sorted(set(config.branch_sources.values()) - codes)
         return not missing, f"missing MSI sources {missing}" if missing else f"MSI sources {sorted(codes)}"
 
     findings.append(
-        _attempt("magento MSI sources", "create the missing sources in Magento or fix branch_sources", sources)
+        _attempt(
+            "magento MSI sources", "create the missing sources in Magento or fix branch_sources", sources
+        )
     )
 
     def root_category() -> tuple[bool, str]:
-        found = magento.get("/V1/categories/{id}", path={"id": settings.root_category_id}, record="root category")
+        found = magento.get(
+            "/V1/categories/{id}", path={"id": settings.root_category_id}, record="root category"
+        )
         return True, f"root category {settings.root_category_id} is {found.get('name')!r}"
 
-    findings.append(_attempt("magento root category", "set magento.root_category_id to an existing category", root_category))
+    findings.append(
+        _attempt(
+            "magento root category", "set magento.root_category_id to an existing category", root_category
+        )
+    )
     return findings
 
 
@@ -112,17 +125,32 @@ def check_ci_office(config: TenantConfig, engine: Engine) -> list[Finding]:
             codes = set(conn.execute(select(ci.branches.c.code)).scalars())
         unmapped = sorted(set(config.branch_sources) - codes)
         ok = config.ci_office.web_branch in codes and not unmapped
-        return ok, f"branches {sorted(codes)}; web branch {config.ci_office.web_branch!r}; unknown in branch_sources {unmapped}"
+        return (
+            ok,
+            f"branches {sorted(codes)}; web branch {config.ci_office.web_branch!r}; "
+            f"unknown in branch_sources {unmapped}",
+        )
 
-    findings.append(_attempt("ci office branches", "fix ci_office.web_branch or branch_sources to name CI branches", web_branch))
+    findings.append(
+        _attempt(
+            "ci office branches", "fix ci_office.web_branch or branch_sources to name CI branches", web_branch
+        )
+    )
 
     def tenders() -> tuple[bool, str]:
         with engine.connect() as conn:
             codes = set(conn.execute(select(ci.tender_types.c.code)).scalars())
         missing = sorted(set(config.payment_mapping.values()) - codes)
-        return not missing, f"unknown tender types {missing}" if missing else f"{len(config.payment_mapping)} payment methods mapped"
+        return (
+            not missing,
+            f"unknown tender types {missing}"
+            if missing
+            else f"{len(config.payment_mapping)} payment methods mapped",
+        )
 
-    findings.append(_attempt("ci office tender types", "map Magento payment methods to existing CI tender types", tenders))
+    findings.append(
+        _attempt("ci office tender types", "map Magento payment methods to existing CI tender types", tenders)
+    )
     if config.guest_policy is GuestPolicy.CASH_SALE:
 
         def cash_sale() -> tuple[bool, str]:
@@ -132,5 +160,11 @@ def check_ci_office(config: TenantConfig, engine: Engine) -> list[Finding]:
                 ).first()
             return found is not None, f"cash-sale customer {config.cash_sale_customer_code!r}"
 
-        findings.append(_attempt("ci office cash-sale customer", "create the customer or fix cash_sale_customer_code", cash_sale))
+        findings.append(
+            _attempt(
+                "ci office cash-sale customer",
+                "create the customer or fix cash_sale_customer_code",
+                cash_sale,
+            )
+        )
     return findings

@@ -119,7 +119,9 @@ def run_tenant(
     """Run one direction for one tenant under its lease and return the run record."""
     clock = clock or SystemClock()
     with tenant_adapters(tenant, stack) as adapters:
-        work = adapters.push(clock, deadline) if direction is Direction.PUSH else adapters.pull(clock, deadline)
+        work = (
+            adapters.push(clock, deadline) if direction is Direction.PUSH else adapters.pull(clock, deadline)
+        )
 
         def request_counts() -> tuple[dict[str, int], dict[str, int]]:
             return adapters.magento.stats.snapshot()

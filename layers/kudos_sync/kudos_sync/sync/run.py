@@ -47,7 +47,9 @@ def run_once(
     run is recorded (they need a human); transient ones end the run as failed for the next to retry."""
     started = clock.now()
     run_id = run_id or new_run_id(started)
-    record = RunRecord(tenant=tenant, direction=direction, run_id=run_id, started_at=started, status=RunStatus.FAILED)
+    record = RunRecord(
+        tenant=tenant, direction=direction, run_id=run_id, started_at=started, status=RunStatus.FAILED
+    )
     until = started + timedelta(seconds=lease_seconds)
     if not state.acquire_lease(direction.value, run_id, started, until):
         log.info("another %s run of tenant %s holds the lease; backing off", direction.value, tenant)
@@ -62,14 +64,18 @@ def run_once(
         counts = {**result.summary_counts(), "parked_now": len(state.list_parked())}
         record = record.model_copy(update={"status": status, "counts": counts})
     except TransientError as exc:
-        log.warning("%s run of tenant %s ended early on a transient failure: %s", direction.value, tenant, exc)
+        log.warning(
+            "%s run of tenant %s ended early on a transient failure: %s", direction.value, tenant, exc
+        )
         record = record.model_copy(update={"status": RunStatus.FAILED, "error": f"transient: {exc}"})
     except ConfigurationError as exc:
         log.error("%s run of tenant %s stopped on a configuration problem: %s", direction.value, tenant, exc)
         record = record.model_copy(update={"status": RunStatus.FAILED, "error": f"configuration: {exc}"})
         failure = exc
     except Exception as exc:
-        record = record.model_copy(update={"status": RunStatus.FAILED, "error": f"unexpected: {type(exc).__name__}"})
+        record = record.model_copy(
+            update={"status": RunStatus.FAILED, "error": f"unexpected: {type(exc).__name__}"}
+        )
         raise
     finally:
         requests, items = request_counts()
