@@ -1,0 +1,614 @@
+"""MagentoCatalog over Magento's admin REST API (the push side).
+
+Scopes: catalogue writes go through ``/rest/all/V1`` so they set global values rather than store-view
+overrides; the attribute-option and category reads use it too, so labels and names are the admin
+ones the writes compare against. Price and stock calls carry their store or source in each row.
+
+Which writes are safe to repeat (and so retried by the client after an ambiguous failure):
+- product save: ``POST /V1/products`` is an upsert by SKU (ProductRepository::save), the body is the
+  desired state; repeating it changes nothing. Chosen over ``PUT /V1/products/{sku}`` (also a save)
+  because the SKU stays out of the URL, so SKUs with ``/`` need no encoded-slash support on the server;
+- base, special and special-delete prices, MSI source items: set values, repeatable;
+- DELETE links and media entries: a repeat finds nothing and 404 (or "doesn't contain") counts as done;
+- attribute option add: Magento refuses a duplicate admin label ("already exists"); that answer is
+  resolved by re-listing, so a repeat can never create a second option;
+- not repeatable: media add and category create. After an ambiguous failure they re-list and return the
+  entry or category when it is there (media by its label, which carries the content hash; category by
+  name under its parent). Not there after Magento's own 500: sent once more. Not there after a dropped
+  connection or a proxy timeout (Magento may still be working on it): TransientError, the run ends and
+  the next run lists again before it uploads.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from kudos_sync.config import TenantConfig
+from kudos_sync.domain.errors import RecordError
+from kudos_sync.domain.ids import Sku
+from kudos_sync.magento.client import MagentoClient, guarded_write, iter_pages
+from kudos_sync.magento.errors import (
+    MagentoRecordError,
+    fill_message,
+    placeholder_values,
+)
+from kudos_sync.magento.search import SearchCriteria, any_of, encode_search_criteria
+from kudos_sync.sync.ports import (
+    CategoryNode,
+    MediaEntry,
+    MediaUpload,
+    PriceRow,
+    ProductWrite,
+    RowFailure,
+    SourceItemRow,
+    WriteOutcome,
+)
+
+PRODUCT_ATTRIBUTES = frozenset(
+    {"name", "attribute_set_id", "price", "status", "visibility", "type_id", "weight"}
+)
+
+
+def _chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _attribute_value(value: Any) -> Any:
+    """custom_attributes values are strings in Magento's schema; multiselects are comma lists."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ",".join(str(_attribute_value(v)) for v in value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _magento_date(value: date) -> str:
+    """Magento's "Y-m-d H:i:s"; special price dates are whole days (the to-date is inclusive)."""
+    return f"{value.isoformat()} 00:00:00"
+
+
+def _detail(exc: RecordError) -> str:
+    return exc.detail if isinstance(exc, MagentoRecordError) and exc.detail else str(exc)
+
+
+def _reason(exc: RecordError) -> str:
+    return exc.reason if isinstance(exc, MagentoRecordError) else ""
+
+
+def run_concurrently[T, R](fn: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
+    """fn over items on up to ``workers`` threads, results in input order. The first exception (in
+    input order) is raised once the started calls have finished; calls not yet started are dropped."""
+    if not items:
+        return []
+    if workers <= 1 or len(items) == 1:
+        return [fn(item) for item in items]
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="magento")
+    futures: list[Future[R]] = []
+    try:
+        futures = [pool.submit(fn, item) for item in items]
+        results: list[R] = []
+        for future in futures:
+            try:
+                results.append(future.result())
+            except BaseException:
+                for pending in futures:
+                    pending.cancel()
+                raise
+        return results
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class RestMagentoCatalog:
+    """MagentoCatalog for one tenant. Thread-safe; bounded by the client's concurrency limiter."""
+
+    def __init__(
+        self,
+        client: MagentoClient,
+        config: TenantConfig | None = None,
+        *,
+        website_ids: Sequence[int] | None = None,
+        attribute_set_id: int | None = None,
+        batch_size: int | None = None,
+        page_size: int | None = None,
+    ) -> None:
+        """Settings come from ``config`` (the tenant's), else from the client's own; keywords win."""
+        magento = config.magento if config is not None else client.settings
+        sync = config.sync if config is not None else client.sync
+        self.client = client
+        self.website_ids = tuple(website_ids if website_ids is not None else magento.website_ids)
+        self.attribute_set_id = attribute_set_id or magento.attribute_set_id
+        self.batch_size = batch_size or sync.batch_size
+        self.page_size = page_size or sync.page_size
+        self.workers = min(sync.concurrency, client.sync.concurrency)
+        self._attributes: dict[str, dict[str, Any]] = {}
+        self._attributes_lock = threading.Lock()
+
+    # ------------------------------------------------------------ attribute options
+
+    def list_attribute_options(self, attribute_code: str) -> dict[str, int]:
+        """Admin label -> option id; the empty placeholder option Magento lists first is skipped."""
+        items = self.client.get(
+            "/V1/products/attributes/{code}/options",
+            path={"code": attribute_code},
+            scope="all",
+            record=attribute_code,
+        )
+        options: dict[str, int] = {}
+        for item in items or []:
+            label = str(item.get("label") or "").strip()
+            value = str(item.get("value") or "").strip()
+            if label and value.isdigit():
+                options.setdefault(label, int(value))
+        return options
+
+    def _find_option(self, attribute_code: str, label: str) -> int | None:
+        options = self.list_attribute_options(attribute_code)
+        if label in options:
+            return options[label]
+        folded = label.strip().casefold()
+        for existing, option_id in options.items():
+            if existing.casefold() == folded:
+                return option_id
+        return None
+
+    def add_attribute_option(self, attribute_code: str, label: str) -> int:
+        """Create an option (admin label) and return its id; an existing label returns the existing id."""
+        body = {"option": {"label": label, "value": "", "sort_order": 0, "is_default": False}}
+        try:
+            # Safe to repeat: a repeat of an applied add gets "already exists", resolved below.
+            result = self.client.call(
+                "POST",
+                "/V1/products/attributes/{code}/options",
+                path={"code": attribute_code},
+                body=body,
+                scope="all",
+                idempotent=True,
+                record=f"{attribute_code} option {label!r}",
+            )
+        except RecordError as exc:
+            if _reason(exc) == "already_exists":
+                found = self._find_option(attribute_code, label)
+                if found is not None:
+                    return found
+            raise
+        text = str(result if result is not None else "").strip().strip('"')
+        if text.startswith("id_"):
+            text = text[3:]
+        if text.isdigit():
+            return int(text)
+        # Older releases answer with the temporary key ("id_new_option"): look the option up.
+        found = self._find_option(attribute_code, label)
+        if found is None:
+            raise RecordError(
+                f"Magento did not return an id for option {label!r} of {attribute_code}",
+                record=label,
+                field=attribute_code,
+            )
+        return found
+
+    def _attribute(self, attribute_code: str) -> dict[str, Any]:
+        with self._attributes_lock:
+            cached = self._attributes.get(attribute_code)
+        if cached is not None:
+            return cached
+        data = self.client.get(
+            "/V1/products/attributes/{code}",
+            path={"code": attribute_code},
+            scope="all",
+            record=attribute_code,
+        )
+        if not isinstance(data, Mapping) or data.get("attribute_id") in (None, ""):
+            raise RecordError(f"Magento attribute {attribute_code} has no attribute_id", field=attribute_code)
+        meta = {
+            "attribute_id": str(data["attribute_id"]),
+            "label": str(data.get("default_frontend_label") or data.get("frontend_label") or attribute_code),
+        }
+        with self._attributes_lock:
+            self._attributes[attribute_code] = meta
+        return meta
+
+    # ------------------------------------------------------------ categories
+
+    def list_categories(self, root_id: int) -> list[CategoryNode]:
+        """Every category below ``root_id`` (the root itself excluded), parents before children."""
+        tree = self.client.get(
+            "/V1/categories",
+            query=[("rootCategoryId", str(root_id))],
+            scope="all",
+            record=f"category {root_id}",
+        )
+        nodes: list[CategoryNode] = []
+        stack: list[Mapping[str, Any]] = [tree] if isinstance(tree, Mapping) else []
+        while stack:
+            node = stack.pop(0)
+            for child in node.get("children_data") or []:
+                if isinstance(child, Mapping) and child.get("id") is not None:
+                    nodes.append(
+                        CategoryNode(
+                            category_id=int(child["id"]),
+                            parent_id=int(child.get("parent_id") or node.get("id") or 0),
+                            name=str(child.get("name") or ""),
+                        )
+                    )
+                    stack.append(child)
+        return nodes
+
+    def _find_category(self, parent_id: int, name: str) -> int | None:
+        for node in self.list_categories(parent_id):
+            if node.parent_id == parent_id and node.name == name:
+                return node.category_id
+        return None
+
+    def create_category(self, parent_id: int, name: str) -> int:
+        """Create an active, in-menu category. Not repeatable: after an ambiguous failure, or when
+        Magento says it exists (a crashed run made it), the category is looked up by name."""
+        body = {
+            "category": {"parent_id": parent_id, "name": name, "is_active": True, "include_in_menu": True}
+        }
+
+        def send() -> int:
+            result = self.client.call(
+                "POST",
+                "/V1/categories",
+                body=body,
+                scope="all",
+                idempotent=False,
+                record=f"category {name!r} under {parent_id}",
+            )
+            return int(result["id"])
+
+        try:
+            return guarded_write(send, lambda: self._find_category(parent_id, name))
+        except RecordError as exc:
+            if _reason(exc) in ("url_key_conflict", "already_exists"):
+                found = self._find_category(parent_id, name)
+                if found is not None:
+                    return found
+            raise
+
+    # ------------------------------------------------------------ products
+
+    def find_products(self, skus: Sequence[str]) -> dict[str, int]:
+        """Magento ids of the SKUs that exist, keyed by the SKU as asked (Magento matches SKUs
+        case-insensitively)."""
+        wanted = list(dict.fromkeys(s for s in skus if s))
+        by_fold = {s.casefold(): s for s in wanted}
+        found: dict[str, int] = {}
+        for chunk in _chunks(wanted, self.page_size):
+            criteria = SearchCriteria(
+                filter_groups=(any_of("sku", chunk),),
+                page_size=len(chunk),
+                current_page=1,
+                extra=(("fields", "items[id,sku],total_count"),),
+            )
+            page = self._search_products(criteria)
+            items = list(page.get("items") or [])
+            for number in iter_pages(int(page.get("total_count") or 0), len(chunk)):
+                items += self._search_products(criteria.with_page(number, len(chunk))).get("items") or []
+            for item in items:
+                sku = str(item.get("sku", ""))
+                asked = sku if sku in by_fold.values() else by_fold.get(sku.casefold())
+                if asked is not None and item.get("id") is not None:
+                    found[asked] = int(item["id"])
+        return found
+
+    def _search_products(self, criteria: SearchCriteria) -> Mapping[str, Any]:
+        result = self.client.get(
+            "/V1/products", query=encode_search_criteria(criteria), items=criteria.page_size or 1
+        )
+        return result if isinstance(result, Mapping) else {}
+
+    def product_body(
+        self,
+        write: ProductWrite,
+        child_ids: Sequence[int] | None = None,
+    ) -> dict[str, Any]:
+        """Magento's product object for one write. Never carries media_gallery_entries (that array
+        replaces the gallery); category_links only when category ids are given (an empty list
+        removes every link, by Magento's rules)."""
+        product: dict[str, Any] = {"sku": write.sku, "type_id": write.type_id}
+        product["attribute_set_id"] = self.attribute_set_id
+        extra_custom: dict[str, Any] = {}
+        for key, value in write.attributes.items():
+            if key in (
+                "sku",
+                "type_id",
+                "custom_attributes",
+                "extension_attributes",
+                "media_gallery_entries",
+            ):
+                continue
+            if key in PRODUCT_ATTRIBUTES:
+                product[key] = value
+            else:
+                extra_custom[key] = value
+        custom = {**extra_custom, **write.custom_attributes}
+        if custom:
+            product["custom_attributes"] = [
+                {"attribute_code": code, "value": _attribute_value(value)} for code, value in custom.items()
+            ]
+        extension: dict[str, Any] = {"website_ids": list(self.website_ids)}
+        if write.category_ids is not None:
+            extension["category_links"] = [
+                {"category_id": str(cid), "position": 0} for cid in dict.fromkeys(write.category_ids)
+            ]
+        if write.type_id == "configurable" and write.configurable_options is not None:
+            options = []
+            for position, (code, values) in enumerate(write.configurable_options.items()):
+                meta = self._attribute(code)
+                options.append(
+                    {
+                        "attribute_id": meta["attribute_id"],
+                        "label": meta["label"],
+                        "position": position,
+                        "values": [{"value_index": int(v)} for v in dict.fromkeys(values)],
+                    }
+                )
+            extension["configurable_product_options"] = options
+        if write.type_id == "configurable" and child_ids is not None:
+            extension["configurable_product_links"] = list(dict.fromkeys(child_ids))
+        product["extension_attributes"] = extension
+        return product
+
+    def _save_one(self, write: ProductWrite, child_ids: Sequence[int] | None) -> WriteOutcome:
+        try:
+            body = self.product_body(write, child_ids)
+            result = self.client.call(
+                "POST",
+                "/V1/products",
+                body={"product": body},
+                scope="all",
+                idempotent=True,
+                record=write.sku,
+            )
+        except RecordError as exc:
+            return WriteOutcome(key=write.sku, error=_detail(exc), field=exc.field)
+        magento_id = result.get("id") if isinstance(result, Mapping) else None
+        return WriteOutcome(key=write.sku, magento_id=int(magento_id) if magento_id is not None else None)
+
+    def save_products(self, products: Sequence[ProductWrite]) -> list[WriteOutcome]:
+        """Upsert each product; one outcome per product, in order. Configurable parents with
+        children go after the rest, so children saved in the same call can be linked by id.
+        A rejected product is an outcome with an error; a transient failure (after retries) raises."""
+        outcomes: dict[int, WriteOutcome] = {}
+        first = [i for i, p in enumerate(products) if not (p.type_id == "configurable" and p.child_skus)]
+        later = [i for i, p in enumerate(products) if p.type_id == "configurable" and p.child_skus]
+
+        def save_plain(i: int) -> WriteOutcome:
+            write = products[i]
+            # child_skus=() on a configurable means "no children": send an empty link list.
+            empty = write.type_id == "configurable" and write.child_skus is not None
+            return self._save_one(write, [] if empty else None)
+
+        results = run_concurrently(save_plain, first, self.workers)
+        outcomes.update(zip(first, results, strict=True))
+        if later:
+            known = {o.key: o.magento_id for o in outcomes.values() if o.magento_id is not None}
+            missing = sorted({c for i in later for c in products[i].child_skus or () if c not in known})
+            if missing:
+                known.update(self.find_products(missing))
+
+            def save_parent(i: int) -> WriteOutcome:
+                write = products[i]
+                children = list(write.child_skus or ())
+                absent = [c for c in children if known.get(c) is None]
+                if absent:
+                    return WriteOutcome(
+                        key=write.sku,
+                        error=f"child SKU(s) not in Magento: {', '.join(absent[:10])}",
+                        field="configurable_product_links",
+                    )
+                return self._save_one(write, [int(known[c] or 0) for c in children])
+
+            results = run_concurrently(save_parent, later, self.workers)
+            outcomes.update(zip(later, results, strict=True))
+        return [outcomes[i] for i in range(len(products))]
+
+    def unlink_child(self, parent_sku: str, child_sku: str) -> None:
+        """Remove one child from a configurable; a child already gone is fine."""
+        try:
+            self.client.call(
+                "DELETE",
+                "/V1/configurable-products/{sku}/children/{child}",
+                path={"sku": parent_sku, "child": child_sku},
+                scope="all",
+                idempotent=True,
+                record=f"{parent_sku} child {child_sku}",
+            )
+        except RecordError as exc:
+            if _reason(exc) not in ("not_found", "not_linked"):
+                raise
+
+    def unlink_category(self, category_id: int, sku: str) -> None:
+        """Remove one category link; a link already gone is fine."""
+        try:
+            self.client.call(
+                "DELETE",
+                "/V1/categories/{id}/products/{sku}",
+                path={"id": category_id, "sku": sku},
+                scope="all",
+                idempotent=True,
+                record=f"{sku} in category {category_id}",
+            )
+        except RecordError as exc:
+            if _reason(exc) not in ("not_found", "not_linked"):
+                raise
+
+    # ------------------------------------------------------------ prices
+
+    def save_base_prices(self, rows: Sequence[PriceRow]) -> list[RowFailure]:
+        return self._post_prices("/V1/products/base-prices", rows, with_dates=False)
+
+    def save_special_prices(self, rows: Sequence[PriceRow]) -> list[RowFailure]:
+        return self._post_prices("/V1/products/special-price", rows, with_dates=True)
+
+    def delete_special_prices(self, rows: Sequence[PriceRow]) -> list[RowFailure]:
+        return self._post_prices("/V1/products/special-price-delete", rows, with_dates=True)
+
+    def _post_prices(self, template: str, rows: Sequence[PriceRow], *, with_dates: bool) -> list[RowFailure]:
+        """Batches of batch_size, concurrently. HTTP 200 lists the rows Magento skipped."""
+
+        def post(batch: Sequence[PriceRow]) -> list[RowFailure]:
+            prices = []
+            for row in batch:
+                price: dict[str, Any] = {"sku": row.sku, "price": row.price, "store_id": row.store_id}
+                if with_dates:
+                    # The schema requires both keys; Magento reads null exactly as a missing key.
+                    price["price_from"] = _magento_date(row.price_from) if row.price_from else None
+                    price["price_to"] = _magento_date(row.price_to) if row.price_to else None
+                prices.append(price)
+            result = self.client.call(
+                "POST",
+                template,
+                body={"prices": prices},
+                idempotent=True,
+                items=len(batch),
+                record=batch[0].sku if len(batch) == 1 else "",
+            )
+            failures = [price_failure(item, batch) for item in result or [] if isinstance(item, Mapping)]
+            if len(batch) > 1 and any(not f.sku for f in failures):
+                # Some messages name only the bad value ("Price = -1"), not the row. Writes are
+                # repeatable, so send the halves again until each such failure stands alone.
+                middle = len(batch) // 2
+                return post(batch[:middle]) + post(batch[middle:])
+            return failures
+
+        batches = list(_chunks(list(rows), self.batch_size))
+        return [f for failures in run_concurrently(post, batches, self.workers) for f in failures]
+
+    # ------------------------------------------------------------ stock
+
+    def save_source_items(self, rows: Sequence[SourceItemRow]) -> list[RowFailure]:
+        """MSI source items in batches. Magento saves a batch all-or-nothing, so a rejected batch is
+        split in halves until each rejected item stands alone; the rest are saved."""
+        batches = list(_chunks(list(rows), self.batch_size))
+        return [
+            f
+            for failures in run_concurrently(self._save_source_batch, batches, self.workers)
+            for f in failures
+        ]
+
+    def _save_source_batch(self, batch: Sequence[SourceItemRow]) -> list[RowFailure]:
+        if not batch:
+            return []  # Magento answers an empty list with "Input data is empty"
+        items = [
+            {
+                "sku": r.sku,
+                "source_code": r.source_code,
+                "quantity": r.quantity,
+                "status": 1 if r.in_stock else 0,
+            }
+            for r in batch
+        ]
+        single = batch[0] if len(batch) == 1 else None
+        try:
+            self.client.call(
+                "POST",
+                "/V1/inventory/source-items",
+                body={"sourceItems": items},
+                idempotent=True,
+                items=len(batch),
+                record=f"{single.sku} at {single.source_code}" if single else "",
+            )
+        except RecordError as exc:
+            if single is not None:
+                return [RowFailure(sku=single.sku, message=_detail(exc), source_code=single.source_code)]
+            middle = len(batch) // 2
+            return self._save_source_batch(batch[:middle]) + self._save_source_batch(batch[middle:])
+        return []
+
+    # ------------------------------------------------------------ media
+
+    def list_media(self, sku: str) -> list[MediaEntry]:
+        entries = self.client.get("/V1/products/{sku}/media", path={"sku": sku}, scope="all", record=sku)
+        return [
+            MediaEntry(
+                entry_id=int(e["id"]), label=str(e.get("label") or ""), position=int(e.get("position") or 0)
+            )
+            for e in entries or []
+            if isinstance(e, Mapping) and e.get("id") is not None
+        ]
+
+    def add_media(self, sku: str, upload: MediaUpload) -> int:
+        """Upload one image; returns its entry id. Not repeatable (a repeat adds a second image): after
+        an ambiguous failure the gallery is listed and an entry with the upload's label is returned."""
+        entry = {
+            "media_type": "image",
+            "label": upload.label,
+            "position": upload.position,
+            "disabled": False,
+            "types": list(upload.roles),
+            "content": {
+                "base64_encoded_data": base64.b64encode(upload.data).decode("ascii"),
+                "type": upload.content_type,
+                "name": upload.file_name,
+            },
+        }
+
+        def send() -> int:
+            result = self.client.call(
+                "POST",
+                "/V1/products/{sku}/media",
+                path={"sku": sku},
+                body={"entry": entry},
+                scope="all",
+                idempotent=False,
+                record=f"{sku} image {upload.file_name}",
+            )
+            return int(str(result).strip('"'))
+
+        def find() -> int | None:
+            return next((e.entry_id for e in self.list_media(sku) if e.label == upload.label), None)
+
+        return guarded_write(send, find)
+
+    def delete_media(self, sku: str, entry_id: int) -> None:
+        """Delete one gallery entry; an entry already gone is fine."""
+        try:
+            self.client.call(
+                "DELETE",
+                "/V1/products/{sku}/media/{entry}",
+                path={"sku": sku, "entry": entry_id},
+                scope="all",
+                idempotent=True,
+                record=f"{sku} image {entry_id}",
+            )
+        except RecordError as exc:
+            if _reason(exc) != "not_found":
+                raise
+
+
+def price_failure(item: Mapping[str, Any], batch: Sequence[PriceRow]) -> RowFailure:
+    """A skipped price row as a RowFailure: the message filled in, the SKU taken from the named
+    placeholder (``%SKU``, or ``%fieldName``=SKU) or else from any parameter that is a batch SKU."""
+    message = str(item.get("message", ""))
+    parameters = item.get("parameters")
+    values = placeholder_values(message, parameters)
+    skus = {row.sku for row in batch}
+    sku = ""
+    for key in ("SKU", "sku", "Sku"):
+        if values.get(key):
+            sku = values[key]
+            break
+    if not sku and values.get("fieldName", "").lower() == "sku":
+        sku = values.get("fieldValue", "")
+    if not sku:
+        raw = parameters.values() if isinstance(parameters, Mapping) else parameters or []
+        sku = next((str(p) for p in raw if str(p) in skus), "")
+    if not sku and len(batch) == 1:
+        sku = batch[0].sku
+    return RowFailure(sku=Sku(sku), message=fill_message(item))
