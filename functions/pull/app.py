@@ -9,7 +9,7 @@ from kudos_sync.handler import handle
 
 logger = Logger(service="kudos-sync")
 metrics = Metrics(namespace="KudosSync", service="kudos-sync")
-copy_config_to_registered_loggers(source_logger=logger)
+copy_config_to_registered_loggers(source_logger=logger, include={"kudos_sync"})
 
 
 @metrics.log_metrics

@@ -201,25 +201,25 @@ class RestMagentoCatalog:
         return found
 
     def _attribute(self, attribute_code: str) -> dict[str, Any]:
+        # Held across the fetch: concurrent product saves then ask Magento once per attribute, not once each.
         with self._attributes_lock:
             cached = self._attributes.get(attribute_code)
-        if cached is not None:
-            return cached
-        data = self.client.get(
-            "/V1/products/attributes/{code}",
-            path={"code": attribute_code},
-            scope="all",
-            record=attribute_code,
-        )
-        if not isinstance(data, Mapping) or data.get("attribute_id") in (None, ""):
-            raise RecordError(f"Magento attribute {attribute_code} has no attribute_id", field=attribute_code)
-        meta = {
-            "attribute_id": str(data["attribute_id"]),
-            "label": str(data.get("default_frontend_label") or data.get("frontend_label") or attribute_code),
-        }
-        with self._attributes_lock:
+            if cached is not None:
+                return cached
+            data = self.client.get(
+                "/V1/products/attributes/{code}",
+                path={"code": attribute_code},
+                scope="all",
+                record=attribute_code,
+            )
+            if not isinstance(data, Mapping) or data.get("attribute_id") in (None, ""):
+                raise RecordError(f"Magento attribute {attribute_code} has no attribute_id", field=attribute_code)
+            meta = {
+                "attribute_id": str(data["attribute_id"]),
+                "label": str(data.get("default_frontend_label") or data.get("frontend_label") or attribute_code),
+            }
             self._attributes[attribute_code] = meta
-        return meta
+            return meta
 
     # ------------------------------------------------------------ categories
 
