@@ -4,8 +4,17 @@
    (Fn::ForEach over Tenants; cfn-lint takes the collection from the parameter's Default, so the tenants
    under test are put there).
 2. aws-sam-translator turns the Serverless resources into plain CloudFormation, as the
-   AWS::Serverless-2016-10-31 transform does (local CodeUri/ContentUri swapped for S3 URIs, as
+   AWS::Serverless-2016-10-31 transform does (local CodeUri/ContentUri/Location swapped for S3 URIs, as
    `sam package` would; managed policies are referenced by ARN, so the policy loader has nothing to load).
+   Each tenant becomes one AWS::CloudFormation::Stack (logical id Tenant<id without hyphens>).
+3. tenant_stacks() instantiates templates/tenant.yaml once per tenant with the parameters the root
+   stack passes to that nested stack: a Ref to a parameter becomes the value passed (a literal such as
+   the tenant id, or the root's own Ref/GetAtt), and ${Parameter} in Fn::Sub likewise. The result reads
+   like the old single-stack template: a rule's target is {"Fn::GetAtt": ["PushFunction", "Arn"]}, an
+   alarm's action {"Ref": "AlarmTopic"}, the tenant dimension "acme-nz".
+4. evaluate() resolves what is left (Fn::Sub, Fn::Select, Fn::Split, pseudo parameters, GetAtt of the
+   functions) for one made-up stack, to check concrete names and ARNs: rule names against
+   EventBridge's 64 characters and against the functions' permissions.
 
 Results are cached per tenant tuple; callers get deep copies.
 """
@@ -24,10 +33,13 @@ from cfnlint.template.template import Template
 from cfnlint.template.transforms._language_extensions import language_extension
 from samtranslator.translator.transform import transform as sam_transform
 
-from tests.deploy.sam import TEMPLATE
+from tests.deploy.sam import TEMPLATE, TENANT_TEMPLATE
 
 REGION = "us-east-1"
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+# What `sam package` would put in the nested stacks' Location (an S3 URL; the key hashes the content).
+TENANT_TEMPLATE_URL = "https://s3.us-east-1.amazonaws.com/deploy-bucket/tenant.template"
+TENANT_STACK_TYPE = "AWS::CloudFormation::Stack"
 
 Resources = dict[str, dict[str, Any]]
 
@@ -39,12 +51,26 @@ class NoManagedPolicies:
         return {}
 
 
-@cache
-def _source() -> dict[str, Any]:
-    template, matches = decode(str(TEMPLATE))
+def _decode(path: Any) -> dict[str, Any]:
+    template, matches = decode(str(path))
     assert not matches, [str(m) for m in matches]
     assert template is not None
     return json.loads(json.dumps(template))  # plain dicts and strs, no cfn-lint node types
+
+
+@cache
+def _source() -> dict[str, Any]:
+    return _decode(TEMPLATE)
+
+
+@cache
+def _tenant_source() -> dict[str, Any]:
+    return _decode(TENANT_TEMPLATE)
+
+
+def tenant_template_source() -> dict[str, Any]:
+    """templates/tenant.yaml as written (one tenant's nested stack, plain CloudFormation)."""
+    return copy.deepcopy(_tenant_source())
 
 
 def source_template() -> dict[str, Any]:
@@ -87,6 +113,9 @@ def _translated(tenants: tuple[str, ...]) -> dict[str, Any]:
             properties["CodeUri"] = "s3://deploy-bucket/function.zip"
         if "ContentUri" in properties:
             properties["ContentUri"] = "s3://deploy-bucket/layer.zip"
+        if resource["Type"] == "AWS::Serverless::Application":
+            assert (TEMPLATE.parent / properties["Location"]).resolve() == TENANT_TEMPLATE
+            properties["Location"] = TENANT_TEMPLATE_URL
     parameters = {"Tenants": list(tenants), "AWS::Region": REGION}
     # samtranslator insists on a boto3 session region even when AWS::Region is given.
     with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}):
@@ -96,6 +125,111 @@ def _translated(tenants: tuple[str, ...]) -> dict[str, Any]:
 def translate(tenants: Sequence[str]) -> dict[str, Any]:
     """Plain CloudFormation, as CloudFormation sees it after both transforms."""
     return copy.deepcopy(_translated(tuple(tenants)))
+
+
+def tenant_stack_id(tenant: str) -> str:
+    """The root stack's logical id of a tenant's nested stack."""
+    return "Tenant" + logical_id_suffix(tenant)
+
+
+@cache
+def _tenant_stacks(tenants: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    resources = _translated(tenants)["Resources"]
+    stacks = {}
+    for tenant in tenants:
+        stack = resources[tenant_stack_id(tenant)]
+        assert stack["Type"] == TENANT_STACK_TYPE, stack["Type"]
+        assert stack["Properties"]["TemplateURL"] == TENANT_TEMPLATE_URL
+        stacks[tenant] = instantiate(_tenant_source(), stack["Properties"]["Parameters"])
+    return stacks
+
+
+def tenant_stacks(tenants: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Per tenant, templates/tenant.yaml with the parameters its nested stack gets from the root."""
+    return copy.deepcopy(_tenant_stacks(tuple(tenants)))
+
+
+def instantiate(template: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    """`template` with each Ref to one of its parameters, and each ${Parameter} in Fn::Sub, replaced by
+    the value in `parameters` (values may be intrinsics of the parent stack). Every parameter the
+    template declares must be given, and nothing else (as CloudFormation requires without defaults)."""
+    declared = set(template.get("Parameters", {}))
+    assert set(parameters) == declared, (sorted(set(parameters) - declared), sorted(declared - set(parameters)))
+    result = copy.deepcopy(template)
+    for section in ("Resources", "Outputs"):
+        result[section] = _substitute(result.get(section, {}), parameters)
+    return result
+
+
+def _substitute(value: Any, parameters: dict[str, Any]) -> Any:
+    if isinstance(value, list):
+        return [_substitute(item, parameters) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and value["Ref"] in parameters:
+        return copy.deepcopy(parameters[value["Ref"]])
+    if set(value) == {"Fn::Sub"}:
+        return _substitute_sub(value["Fn::Sub"], parameters)
+    return {key: _substitute(item, parameters) for key, item in value.items()}
+
+
+def _substitute_sub(sub: Any, parameters: dict[str, Any]) -> Any:
+    text, variables = (sub[0], dict(sub[1])) if isinstance(sub, list) else (sub, {})
+    variables = {name: _substitute(item, parameters) for name, item in variables.items()}
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in variables or name not in parameters:
+            return match.group(0)
+        given = parameters[name]
+        if isinstance(given, str):
+            return given.replace("${", "${!")
+        if isinstance(given, (int, float)):
+            return str(given)
+        if set(given) == {"Ref"}:
+            return "${" + given["Ref"] + "}"
+        if set(given) == {"Fn::GetAtt"}:
+            target = given["Fn::GetAtt"]
+            return "${" + (".".join(target) if isinstance(target, list) else target) + "}"
+        variables[name] = copy.deepcopy(given)
+        return match.group(0)
+
+    text = re.sub(r"\$\{([^}!]+)\}", replace, text)
+    if variables:
+        return {"Fn::Sub": [text, variables]}
+    if "${" not in text:
+        return text
+    return {"Fn::Sub": text}
+
+
+def evaluate(value: Any, context: dict[str, Any]) -> Any:
+    """Resolve intrinsics for one made-up deployment. `context` maps pseudo parameters (AWS::StackId,
+    AWS::StackName, AWS::Region, AWS::AccountId, AWS::Partition), parameters and "<Resource>.<Attr>"
+    to values; anything else raises KeyError."""
+    if isinstance(value, list):
+        return [evaluate(item, context) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        [(key, inner)] = value.items()
+        if key == "Ref":
+            return context[inner]
+        if key == "Fn::GetAtt":
+            return context[".".join(inner) if isinstance(inner, list) else inner]
+        if key == "Fn::Select":
+            index, items = evaluate(inner, context)
+            return items[int(index)]
+        if key == "Fn::Split":
+            separator, text = evaluate(inner, context)
+            return text.split(separator)
+        if key == "Fn::Join":
+            separator, items = evaluate(inner, context)
+            return separator.join(items)
+        if key == "Fn::Sub":
+            text, variables = (inner[0], inner[1]) if isinstance(inner, list) else (inner, {})
+            local = {**context, **{k: evaluate(v, context) for k, v in variables.items()}}
+            return re.sub(r"\$\{([^}!]+)\}", lambda m: str(local[m.group(1)]), text).replace("${!", "${")
+    return {key: evaluate(item, context) for key, item in value.items()}
 
 
 def logical_id_suffix(tenant: str) -> str:

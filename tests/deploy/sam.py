@@ -20,6 +20,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
+# One nested stack per tenant is created from this template (template.yaml's Fn::ForEach::Tenant).
+TENANT_TEMPLATE = REPO / "templates" / "tenant.yaml"
 BUILD_CACHE = REPO / ".venv-sam" / "build-cache"
 LAYER_ID = "KudosSyncLayer"
 FUNCTION_IDS = {"push": "PushFunction", "pull": "PullFunction"}

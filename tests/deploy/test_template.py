@@ -1,9 +1,13 @@
-"""template.yaml: lint-clean, and what CloudFormation would create once both transforms have run.
+"""template.yaml and templates/tenant.yaml: lint-clean, and what CloudFormation would create once both
+transforms have run.
 
-The template is expanded offline (tests/deploy/expand.py: cfn-lint's AWS::LanguageExtensions, then
-aws-sam-translator) for one, two and three tenants, and the result is checked resource by resource.
+The root template is expanded offline (tests/deploy/expand.py: cfn-lint's AWS::LanguageExtensions, then
+aws-sam-translator) for one, two, three and 200 tenants; each tenant's nested stack is
+templates/tenant.yaml instantiated with the parameters the root passes it. Both are checked resource
+by resource.
 """
 
+import fnmatch
 import importlib.util
 import json
 import re
@@ -13,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from cfnlint.api import ManualArgs, lint
+from cfnlint.api import ManualArgs, lint, lint_file
 from cfnlint.template.template import Template
 from cfnlint.template.transforms._language_extensions import language_extension
 from hypothesis import given
@@ -24,18 +28,22 @@ from pydantic import BaseModel
 
 from tests.deploy.expand import (
     REGION,
+    TENANT_STACK_TYPE,
     as_list,
+    evaluate,
     expand_language_extensions,
     iter_strings,
-    logical_id_suffix,
     of_type,
     policy_statements,
     references,
     source_template,
+    tenant_stack_id,
+    tenant_stacks,
+    tenant_template_source,
     translate,
     with_tenants,
 )
-from tests.deploy.sam import REPO
+from tests.deploy.sam import REPO, TEMPLATE, TENANT_TEMPLATE
 
 pytestmark = pytest.mark.deploy
 
@@ -45,20 +53,55 @@ THREE = ("acme-nz", "bobs-shoes", "c3")
 DIRECTIONS = ("push", "pull")
 FUNCTION = {"push": "PushFunction", "pull": "PullFunction"}
 ALARM_KINDS = ("Failed", "Stale", "Parked")
-# Everything Fn::ForEach stamps out for one tenant.
-PER_TENANT = (
-    "PushSchedule",
-    "PushSchedulePermission",
-    "PullSchedule",
-    "PullSchedulePermission",
-    *(f"{d}{kind}Alarm" for d in ("Push", "Pull") for kind in ALARM_KINDS),
-    "PushDashboard",
-    "PullDashboard",
-)
+# Everything one tenant's nested stack (templates/tenant.yaml) holds.
+PER_TENANT = {
+    "PushSchedule": "AWS::Events::Rule",
+    "PullSchedule": "AWS::Events::Rule",
+    **{f"{d}{kind}Alarm": "AWS::CloudWatch::Alarm" for d in ("Push", "Pull") for kind in ALARM_KINDS},
+    "PushDashboard": "AWS::CloudWatch::Dashboard",
+    "PullDashboard": "AWS::CloudWatch::Dashboard",
+}
 DATA_SERVICES = ("dynamodb:", "s3:", "secretsmanager:")
 TENANT_SECRETS = (
     "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:kudos-sync/tenants/*"
 )
+
+# CloudFormation and service limits the capacity tests check against.
+MAX_STACK_RESOURCES = 500
+MAX_TEMPLATE_BYTES = 1_048_576  # template body in S3 (sam deploy uploads the processed template)
+MAX_PARAMETER_VALUE_BYTES = 4_096  # one parameter value, so the whole Tenants list
+MAX_STACK_NAME = 128
+MAX_TENANT_ID = 32
+MAX_RULE_NAME = 64  # EventBridge
+MAX_ALARM_NAME = 255  # CloudWatch
+MAX_DASHBOARD_NAME = 255
+DOCUMENTED_TENANTS = 200  # docs/operations.md, capacity
+
+# A made-up deployment to evaluate names and ARNs against (stack ids end in a UUID).
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/kudos-sync-prod/4f1c2d3e-98ab-11ef-8c4d-0a1b2c3d4e5f"
+
+
+def deployment(stack_name: str = "kudos-sync-prod") -> dict[str, Any]:
+    return {
+        "AWS::StackId": STACK_ID.replace("kudos-sync-prod", stack_name),
+        "AWS::StackName": stack_name,
+        "AWS::Region": REGION,
+        "AWS::AccountId": "123456789012",
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+        **{
+            f"{name}.Arn": f"arn:aws:lambda:{REGION}:123456789012:function:{stack_name}-{name}-AbC123"
+            for name in FUNCTION.values()
+        },
+        "AlarmTopic": f"arn:aws:sns:{REGION}:123456789012:{stack_name}-AlarmTopic-AbC123",
+        "Schedule": "rate(15 minutes)",
+        "ScheduleState": "ENABLED",
+        "StaleAfterMinutes": 60,
+    }
+
+
+def rule_arn(name: str, context: dict[str, Any]) -> str:
+    return f"arn:{context['AWS::Partition']}:events:{context['AWS::Region']}:{context['AWS::AccountId']}:rule/{name}"
 
 
 def lint_matches(template: dict[str, Any]) -> list[str]:
@@ -70,10 +113,6 @@ def lint_matches(template: dict[str, Any]) -> list[str]:
     ]
 
 
-def tenant_resources(tenant: str) -> set[str]:
-    return {name + logical_id_suffix(tenant) for name in PER_TENANT}
-
-
 def _is_not_equal(condition: dict[str, Any], left: Any, right: Any) -> bool:
     """`condition` is Fn::Not of Fn::Equals of left and right, in either order (SAM may swap them)."""
     [equals] = condition["Fn::Not"]
@@ -81,18 +120,34 @@ def _is_not_equal(condition: dict[str, Any], left: Any, right: Any) -> bool:
     return operands == sorted(json.dumps(o, sort_keys=True) for o in (left, right))
 
 
+def _nested(tenants: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Per tenant, the resources of its nested stack."""
+    return {tenant: stack["Resources"] for tenant, stack in tenant_stacks(tenants).items()}
+
+
 # --- lint ----------------------------------------------------------------------------------------
 
 
-def test_cfn_lint_finds_nothing_in_the_template_as_written() -> None:
-    text = (REPO / "template.yaml").read_text()
-    matches = lint(text, config=ManualArgs(regions=[REGION], include_checks=["I"]))
+@pytest.mark.parametrize("path", [TEMPLATE, TENANT_TEMPLATE], ids=["template.yaml", "templates/tenant.yaml"])
+def test_cfn_lint_finds_nothing_in_the_templates_as_written(path: Any) -> None:
+    """Linted as files, so cfn-lint also checks the root passes the nested template exactly the
+    parameters it declares (E3043 resolves the local Location)."""
+    matches = lint_file(path, config=ManualArgs(regions=[REGION], include_checks=["I"]))
     assert [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches] == []
 
 
 @pytest.mark.parametrize("tenants", [ONE, THREE], ids=["1-tenant", "3-tenants"])
 def test_cfn_lint_finds_nothing_once_tenants_are_expanded(tenants: tuple[str, ...]) -> None:
     assert lint_matches(with_tenants(source_template(), tenants)) == []
+
+
+def test_tenant_template_is_plain_cloudformation_named_only_from_its_parameters() -> None:
+    """No transform (the nested stacks need no CAPABILITY_AUTO_EXPAND of their own), and never its own
+    AWS::StackName/StackId: those name the generated nested stack, not the one operators know."""
+    template = tenant_template_source()
+    assert "Transform" not in template
+    assert {body["Type"] for body in template["Resources"].values()} <= set(PER_TENANT.values())
+    assert not {"AWS::StackName", "AWS::StackId"} & references(template)
 
 
 # --- tenants and logical ids ----------------------------------------------------------------------
@@ -137,6 +192,11 @@ def test_tenants_allowed_pattern_agrees_with_the_tenant_id_rule_on_any_text(cand
     assert bool(TENANT_PATTERN.fullmatch(candidate)) is _is_valid_tenant(candidate)
 
 
+def test_nested_template_checks_the_tenant_id_with_the_same_pattern() -> None:
+    tenant_id = tenant_template_source()["Parameters"]["TenantId"]
+    assert tenant_id["AllowedPattern"] == source_template()["Parameters"]["Tenants"]["AllowedPattern"]
+
+
 def test_tenants_is_a_comma_delimited_list_without_a_default() -> None:
     tenants = source_template()["Parameters"]["Tenants"]
     assert tenants["Type"] == "CommaDelimitedList"
@@ -145,23 +205,61 @@ def test_tenants_is_a_comma_delimited_list_without_a_default() -> None:
 
 
 def test_hyphenated_tenant_ids_make_alphanumeric_logical_ids_and_keep_the_id_in_the_event() -> None:
-    resources = translate(("acme-nz", "north-shore-2"))["Resources"]
+    tenants = ("acme-nz", "north-shore-2")
+    resources = translate(tenants)["Resources"]
     assert all(re.fullmatch(r"[A-Za-z0-9]{1,255}", name) for name in resources)
-    assert tenant_resources("acme-nz") | tenant_resources("north-shore-2") <= set(resources)
+    assert {"Tenantacmenz", "Tenantnorthshore2"} <= set(resources)
     inputs = {
         json.loads(t["Input"])["tenant"]
-        for r in of_type(resources, "AWS::Events::Rule").values()
+        for stack in _nested(tenants).values()
+        for r in of_type(stack, "AWS::Events::Rule").values()
         for t in r["Properties"]["Targets"]
     }
     assert inputs == {"acme-nz", "north-shore-2"}
 
 
 def test_two_ids_differing_only_by_hyphens_cannot_share_a_stack() -> None:
-    """acme-nz and acmenz both become ...acmenz logical ids: the transform must refuse, not merge."""
+    """acme-nz and acmenz both become Tenantacmenz: the transform must refuse, not merge."""
     cfn = Template("template.yaml", with_tenants(source_template(), ("acme-nz", "acmenz")), regions=[REGION])
     matches, expanded = language_extension(cfn)
     assert expanded is None
     assert any("Duplicate" in m.message for m in matches)
+
+
+# --- one nested stack per tenant --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tenants", [ONE, THREE], ids=["1-tenant", "3-tenants"])
+def test_each_tenant_is_one_nested_stack_of_the_tenant_template_and_nothing_else(
+    tenants: tuple[str, ...],
+) -> None:
+    resources = translate(tenants)["Resources"]
+    stacks = of_type(resources, TENANT_STACK_TYPE)
+    assert set(stacks) == {tenant_stack_id(t) for t in tenants}
+    # Nothing per tenant is left in the root stack.
+    for kind in ("AWS::Events::Rule", "AWS::CloudWatch::Dashboard", "AWS::Lambda::Permission"):
+        assert not any(t in json.dumps(body) for body in of_type(resources, kind).values() for t in tenants)
+    assert set(of_type(resources, "AWS::CloudWatch::Alarm")) == {"DeadLetterAlarm"}
+    for tenant in tenants:
+        stack = stacks[tenant_stack_id(tenant)]
+        assert set(stack["DependsOn"]) == {"PushSchedulePermission", "PullSchedulePermission"}
+        parameters = stack["Properties"]["Parameters"]
+        assert parameters["TenantId"] == tenant
+        assert parameters["ParentStackName"] == {"Ref": "AWS::StackName"}
+        assert parameters["PushFunctionArn"] == {"Fn::GetAtt": ["PushFunction", "Arn"]}
+        assert parameters["PullFunctionArn"] == {"Fn::GetAtt": ["PullFunction", "Arn"]}
+        assert parameters["AlarmTopicArn"] == {"Ref": "AlarmTopic"}
+        for name in ("Schedule", "ScheduleState", "StaleAfterMinutes"):
+            assert parameters[name] == {"Ref": name}
+    for tenant, stack in _nested(tenants).items():
+        assert {name: body["Type"] for name, body in stack.items()} == PER_TENANT, tenant
+
+
+def test_the_source_template_has_one_foreach_resource_a_local_nested_template() -> None:
+    [body] = source_template()["Resources"]["Fn::ForEach::Tenant"][2].values()
+    assert body["Type"] == "AWS::Serverless::Application"
+    # A local path: `sam build` copies it and `sam package` uploads it (tests/deploy/test_sam_cli.py).
+    assert (TEMPLATE.parent / body["Properties"]["Location"]).resolve() == TENANT_TEMPLATE
 
 
 # --- schedules ------------------------------------------------------------------------------------
@@ -169,32 +267,68 @@ def test_two_ids_differing_only_by_hyphens_cannot_share_a_stack() -> None:
 
 @pytest.mark.parametrize("tenants", [ONE, THREE], ids=["1-tenant", "3-tenants"])
 def test_each_tenant_gets_one_schedule_per_direction_with_its_id_as_input(tenants: tuple[str, ...]) -> None:
-    resources = translate(tenants)["Resources"]
-    rules = of_type(resources, "AWS::Events::Rule")
-    assert len(rules) == 2 * len(tenants)
-    for tenant in tenants:
+    for tenant, stack in _nested(tenants).items():
+        rules = of_type(stack, "AWS::Events::Rule")
+        assert len(rules) == 2
         for direction in DIRECTIONS:
-            rule = rules[f"{direction.title()}Schedule{logical_id_suffix(tenant)}"]["Properties"]
+            rule = rules[f"{direction.title()}Schedule"]["Properties"]
             assert rule["ScheduleExpression"] == {"Ref": "Schedule"}
             assert rule["State"] == {"Ref": "ScheduleState"}
             [target] = rule["Targets"]
             assert target["Arn"] == {"Fn::GetAtt": [FUNCTION[direction], "Arn"]}
             assert json.loads(target["Input"]) == {"tenant": tenant}
+            assert evaluate(rule["Name"], deployment()) == f"kudos-4f1c2d3e-{tenant}-{direction}"
 
 
-@pytest.mark.parametrize("tenants", [ONE, THREE], ids=["1-tenant", "3-tenants"])
-def test_each_schedule_may_invoke_only_its_own_function(tenants: tuple[str, ...]) -> None:
-    resources = translate(tenants)["Resources"]
-    permissions = of_type(resources, "AWS::Lambda::Permission")
-    assert len(permissions) == 2 * len(tenants)
-    for tenant in tenants:
+def test_one_permission_per_function_whatever_the_number_of_tenants() -> None:
+    """A statement per tenant would grow the functions' resource policies (20 KB cap) with every
+    tenant; one wildcard statement per function does not."""
+    for tenants in (ONE, THREE):
+        permissions = of_type(translate(tenants)["Resources"], "AWS::Lambda::Permission")
+        assert set(permissions) == {"PushSchedulePermission", "PullSchedulePermission"}
+    for direction in DIRECTIONS:
+        permission = permissions[f"{direction.title()}SchedulePermission"]["Properties"]
+        assert permission["Action"] == "lambda:InvokeFunction"
+        assert permission["Principal"] == "events.amazonaws.com"
+        assert permission["FunctionName"] == {"Fn::GetAtt": [FUNCTION[direction], "Arn"]}
+        assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+        source = evaluate(permission["SourceArn"], deployment())
+        assert source == f"arn:aws:events:{REGION}:123456789012:rule/kudos-4f1c2d3e-*-{direction}"
+
+
+@pytest.mark.parametrize("tenants", [ONE, ("acme-nz", "x-push", "y-pull")], ids=["1-tenant", "tricky-ids"])
+def test_each_schedule_may_invoke_its_own_function_and_only_that(tenants: tuple[str, ...]) -> None:
+    """Evaluated for a deployment: every rule's ARN matches its function's permission and not the
+    other function's (ArnLike wildcards behave like fnmatch's *), even for ids ending in -push/-pull."""
+    context = deployment()
+    root = translate(tenants)["Resources"]
+    allowed = {
+        direction: evaluate(root[f"{direction.title()}SchedulePermission"]["Properties"]["SourceArn"], context)
+        for direction in DIRECTIONS
+    }
+    for tenant, stack in _nested(tenants).items():
         for direction in DIRECTIONS:
-            suffix = logical_id_suffix(tenant)
-            permission = permissions[f"{direction.title()}SchedulePermission{suffix}"]["Properties"]
-            assert permission["Action"] == "lambda:InvokeFunction"
-            assert permission["Principal"] == "events.amazonaws.com"
-            assert permission["FunctionName"] == {"Fn::GetAtt": [FUNCTION[direction], "Arn"]}
-            assert permission["SourceArn"] == {"Fn::GetAtt": [f"{direction.title()}Schedule{suffix}", "Arn"]}
+            rule = stack[f"{direction.title()}Schedule"]["Properties"]
+            arn = rule_arn(evaluate(rule["Name"], context), context)
+            other = next(d for d in DIRECTIONS if d != direction)
+            assert fnmatch.fnmatchcase(arn, allowed[direction]), (tenant, arn)
+            assert not fnmatch.fnmatchcase(arn, allowed[other]), (tenant, arn)
+    # Another stack's rules (another stack id) are not covered.
+    elsewhere = deployment("kudos-sync-dev") | {"AWS::StackId": STACK_ID.replace("4f1c2d3e", "0badf00d")}
+    stack = _nested(tenants)[tenants[0]]
+    arn = rule_arn(evaluate(stack["PushSchedule"]["Properties"]["Name"], elsewhere), elsewhere)
+    assert not fnmatch.fnmatchcase(arn, allowed["push"])
+
+
+def test_rule_name_prefix_is_the_same_expression_everywhere() -> None:
+    resources = translate(ONE)["Resources"]
+    prefix = resources[tenant_stack_id("acme-nz")]["Properties"]["Parameters"]["RuleNamePrefix"]
+    output = translate(ONE)["Outputs"]["ScheduleRuleNamePrefix"]["Value"]
+    assert output == prefix
+    for direction in DIRECTIONS:
+        source = resources[f"{direction.title()}SchedulePermission"]["Properties"]["SourceArn"]["Fn::Sub"]
+        assert source[1] == prefix["Fn::Sub"][1]
+        assert source[0].endswith(f":rule/{prefix['Fn::Sub'][0]}-*-{direction}")
 
 
 def test_schedule_defaults_to_every_15_minutes() -> None:
@@ -204,8 +338,8 @@ def test_schedule_defaults_to_every_15_minutes() -> None:
 # --- alarms ---------------------------------------------------------------------------------------
 
 
-def _alarm(resources: dict[str, Any], direction: str, kind: str, tenant: str) -> dict[str, Any]:
-    return resources[f"{direction.title()}{kind}Alarm{logical_id_suffix(tenant)}"]["Properties"]
+def _alarm(resources: dict[str, Any], direction: str, kind: str) -> dict[str, Any]:
+    return resources[f"{direction.title()}{kind}Alarm"]["Properties"]
 
 
 def _dimensions(alarm: dict[str, Any]) -> dict[str, str]:
@@ -216,13 +350,11 @@ def _dimensions(alarm: dict[str, Any]) -> dict[str, str]:
 def test_each_tenant_and_direction_has_failed_stale_and_parked_alarms_to_the_topic(
     tenants: tuple[str, ...],
 ) -> None:
-    resources = translate(tenants)["Resources"]
-    tenant_alarms = {n for n in of_type(resources, "AWS::CloudWatch::Alarm") if n != "DeadLetterAlarm"}
-    assert len(tenant_alarms) == 3 * 2 * len(tenants)
-    for tenant in tenants:
+    for tenant, stack in _nested(tenants).items():
+        assert len(of_type(stack, "AWS::CloudWatch::Alarm")) == 3 * 2
         for direction in DIRECTIONS:
             for kind in ALARM_KINDS:
-                alarm = _alarm(resources, direction, kind, tenant)
+                alarm = _alarm(stack, direction, kind)
                 assert alarm["Namespace"] == "KudosSync"
                 assert _dimensions(alarm) == {
                     "service": "kudos-sync",
@@ -230,10 +362,14 @@ def test_each_tenant_and_direction_has_failed_stale_and_parked_alarms_to_the_top
                     "direction": direction,
                 }
                 assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+                # The name operators know: the root stack's name, not the nested stack's.
+                assert evaluate(alarm["AlarmName"], deployment()) == (
+                    f"kudos-sync-prod-{tenant}-{direction}-{kind.lower()}"
+                )
 
 
 def test_failed_alarm_fires_on_any_failed_run() -> None:
-    alarm = _alarm(translate(ONE)["Resources"], "push", "Failed", "acme-nz")
+    alarm = _alarm(_nested(ONE)["acme-nz"], "push", "Failed")
     assert alarm["MetricName"] == "RunFailed"
     assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
         "Sum",
@@ -245,7 +381,7 @@ def test_failed_alarm_fires_on_any_failed_run() -> None:
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_stale_alarm_breaches_when_no_run_succeeded_within_the_threshold(direction: str) -> None:
-    alarm = _alarm(translate(ONE)["Resources"], direction, "Stale", "acme-nz")
+    alarm = _alarm(_nested(ONE)["acme-nz"], direction, "Stale")
     assert alarm["MetricName"] == "RunSucceeded"
     assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
         "Sum",
@@ -260,8 +396,16 @@ def test_stale_alarm_breaches_when_no_run_succeeded_within_the_threshold(directi
     assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}]
 
 
+def test_nested_stale_threshold_has_the_root_parameter_bounds() -> None:
+    root = source_template()["Parameters"]["StaleAfterMinutes"]
+    nested = tenant_template_source()["Parameters"]["StaleAfterMinutes"]
+    assert (nested["MinValue"], nested["MaxValue"]) == (root["MinValue"], root["MaxValue"])
+    root_state = source_template()["Parameters"]["ScheduleState"]
+    assert tenant_template_source()["Parameters"]["ScheduleState"]["AllowedValues"] == root_state["AllowedValues"]
+
+
 def test_parked_alarm_fires_while_any_record_is_parked() -> None:
-    alarm = _alarm(translate(ONE)["Resources"], "pull", "Parked", "acme-nz")
+    alarm = _alarm(_nested(ONE)["acme-nz"], "pull", "Parked")
     assert alarm["MetricName"] == "RecordsParked"
     assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
         "Maximum",
@@ -334,9 +478,9 @@ def test_alarm_metrics_match_what_the_handler_emits(
                 dims = frozenset((name, blob[name]) for name in dimension_set)
                 emitted.update((directive["Namespace"], m["Name"], dims) for m in directive["Metrics"])
 
-    resources = translate(ONE)["Resources"]
+    stack = _nested(ONE)["acme-nz"]
     for kind in ALARM_KINDS:
-        alarm = _alarm(resources, direction, kind, "acme-nz")
+        alarm = _alarm(stack, direction, kind)
         wanted = (alarm["Namespace"], alarm["MetricName"], frozenset(_dimensions(alarm).items()))
         assert wanted in emitted, f"{kind} alarm watches {wanted}; the handler emitted {sorted(emitted)}"
 
@@ -344,48 +488,95 @@ def test_alarm_metrics_match_what_the_handler_emits(
 # --- adding a tenant ------------------------------------------------------------------------------
 
 
-def test_adding_a_third_tenant_adds_exactly_its_resources_and_changes_nothing_else() -> None:
+def test_adding_a_third_tenant_adds_exactly_one_nested_stack_and_changes_nothing_else() -> None:
     two = translate(TWO)
     three = translate(THREE)
     added = set(three["Resources"]) - set(two["Resources"])
-    assert added == tenant_resources("c3")
+    assert added == {tenant_stack_id("c3")}
+    assert three["Resources"][tenant_stack_id("c3")]["Type"] == TENANT_STACK_TYPE
     assert set(two["Resources"]) <= set(three["Resources"])
     for name, body in two["Resources"].items():
         assert three["Resources"][name] == body, f"{name} changed when a tenant was added"
     for section in ("Parameters", "Conditions", "Outputs", "Rules", "Metadata"):
         assert three.get(section) == two.get(section), section
-    kinds = sorted(three["Resources"][name]["Type"] for name in added)
-    assert kinds == sorted(
-        ["AWS::Events::Rule"] * 2
-        + ["AWS::Lambda::Permission"] * 2
-        + ["AWS::CloudWatch::Alarm"] * 6
-        + ["AWS::CloudWatch::Dashboard"] * 2
-    )
-
-
-def test_the_documented_38_tenants_fit_in_one_stack() -> None:
-    """docs/operations.md promises 38 tenants per stack: CloudFormation allows 500 resources."""
-    tenants = tuple(f"tenant-{n:02d}" for n in range(38))
-    assert len(translate(tenants)["Resources"]) <= 500
+    # The existing tenants' nested stacks get the same template and parameters, so CloudFormation
+    # leaves them alone; the new one holds the tenant's 10 resources.
+    assert tenant_stacks(THREE)["acme-nz"] == tenant_stacks(TWO)["acme-nz"]
+    assert sorted(body["Type"] for body in _nested(THREE)["c3"].values()) == sorted(PER_TENANT.values())
 
 
 def test_per_tenant_resources_refer_only_to_shared_resources_and_their_own() -> None:
-    resources = translate(TWO)["Resources"]
-    parameters = set(source_template()["Parameters"])
-    for tenant in TWO:
-        own = tenant_resources(tenant)
-        for name in own:
-            refs = references(resources[name]) - parameters
+    nested = _nested(TWO)
+    root_parameters = set(source_template()["Parameters"])
+    for tenant, stack in nested.items():
+        for name, body in stack.items():
+            refs = references(body) - root_parameters
             allowed = (
-                own
+                set(stack)
                 | {"PushFunction", "PullFunction", "AlarmTopic"}
                 | {r for r in refs if r.startswith("AWS::")}
+                | {"StackKey", "RuleNamePrefix"}  # Fn::Sub variables of the rule names
             )
-            assert refs <= allowed, f"{name} refers to {refs - allowed}"
+            assert refs <= allowed, f"{tenant}/{name} refers to {refs - allowed}"
             other = next(t for t in TWO if t != tenant)
-            assert not any(other in text for text in iter_strings(resources[name])), (
-                f"{name} mentions {other}"
-            )
+            assert not any(other in text for text in iter_strings(body)), f"{tenant}/{name} mentions {other}"
+
+
+# --- capacity -------------------------------------------------------------------------------------
+
+
+def _tenant_ids(count: int, length: int) -> tuple[str, ...]:
+    """`count` distinct valid ids of exactly `length` characters."""
+    ids = tuple(f"t{n:04d}".ljust(length, "x") for n in range(count))
+    assert all(_is_valid_tenant(t) and len(t) == length for t in ids)
+    return ids
+
+
+def test_the_documented_200_tenants_fit_in_one_stack() -> None:
+    """docs/operations.md promises 200 tenants per stack: the root stays far below CloudFormation's
+    500 resources (shared resources + one nested stack per tenant) and each nested stack holds 10."""
+    tenants = _tenant_ids(DOCUMENTED_TENANTS, 12)
+    root = translate(tenants)
+    shared = len(translate(ONE)["Resources"]) - 1
+    assert len(root["Resources"]) == shared + DOCUMENTED_TENANTS < MAX_STACK_RESOURCES
+    assert len(of_type(root["Resources"], TENANT_STACK_TYPE)) == DOCUMENTED_TENANTS
+    # The most tenants the resource limit alone would allow (docs/operations.md quotes it).
+    assert MAX_STACK_RESOURCES - shared == 479
+    assert len(tenant_template_source()["Resources"]) == len(PER_TENANT) == 10
+    assert len(json.dumps(root).encode()) < MAX_TEMPLATE_BYTES / 4
+    # The functions' resource policies: one statement each, whatever the count.
+    assert len(of_type(root["Resources"], "AWS::Lambda::Permission")) == 2
+
+
+def test_the_tenants_parameter_value_fits_200_ids_of_up_to_19_characters() -> None:
+    """Tenants is one parameter value (4,096 bytes at most): 200 ids of 19 characters fit; ids of the
+    maximum 32 characters allow 124 tenants (docs/operations.md)."""
+    assert len(",".join(_tenant_ids(DOCUMENTED_TENANTS, 19))) <= MAX_PARAMETER_VALUE_BYTES
+    assert len(",".join(_tenant_ids(DOCUMENTED_TENANTS, 20))) > MAX_PARAMETER_VALUE_BYTES
+    assert len(",".join(_tenant_ids(124, MAX_TENANT_ID))) <= MAX_PARAMETER_VALUE_BYTES
+    assert len(",".join(_tenant_ids(125, MAX_TENANT_ID))) > MAX_PARAMETER_VALUE_BYTES
+
+
+def test_names_fit_for_the_longest_tenant_id_and_stack_name() -> None:
+    """Rule names: prefix (14) + "-" + id (32) + "-push" = 52 <= 64, whatever the stack name. Alarm and
+    dashboard names carry the stack name (up to 128 characters) and stay within 255."""
+    tenant = "a" * MAX_TENANT_ID
+    context = deployment("s" * MAX_STACK_NAME)
+    stack = _nested((tenant,))[tenant]
+    rules = [evaluate(stack[f"{d.title()}Schedule"]["Properties"]["Name"], context) for d in DIRECTIONS]
+    assert max(map(len, rules)) == len("kudos-4f1c2d3e") + 1 + MAX_TENANT_ID + len("-push") == 52
+    assert max(map(len, rules)) <= MAX_RULE_NAME
+    assert all(re.fullmatch(r"[.\-_A-Za-z0-9]+", name) for name in rules)
+    prefix = tenant_template_source()["Parameters"]["RuleNamePrefix"]
+    assert prefix["MaxLength"] + 1 + MAX_TENANT_ID + len("-push") == MAX_RULE_NAME
+    alarms = [evaluate(a["Properties"]["AlarmName"], context) for a in of_type(stack, "AWS::CloudWatch::Alarm").values()]
+    assert max(map(len, alarms)) == MAX_STACK_NAME + 1 + MAX_TENANT_ID + len("-push-parked") <= MAX_ALARM_NAME
+    dashboards = [
+        evaluate(d["Properties"]["DashboardName"], context)
+        for d in of_type(stack, "AWS::CloudWatch::Dashboard").values()
+    ]
+    assert max(map(len, dashboards)) <= MAX_DASHBOARD_NAME
+    assert all(re.fullmatch(r"[A-Za-z0-9_\-]+", name) for name in dashboards)
 
 
 # --- IAM ------------------------------------------------------------------------------------------
@@ -614,12 +805,12 @@ def test_email_subscription_exists_only_when_an_address_is_given() -> None:
 def test_each_tenant_and_direction_has_a_dashboard_of_runs_failures_parked_and_lag(
     tenants: tuple[str, ...],
 ) -> None:
-    resources = translate(tenants)["Resources"]
-    assert len(of_type(resources, "AWS::CloudWatch::Dashboard")) == 2 * len(tenants)
-    for tenant in tenants:
+    for tenant, stack in _nested(tenants).items():
+        assert len(of_type(stack, "AWS::CloudWatch::Dashboard")) == 2
         for direction in DIRECTIONS:
-            dashboard = resources[f"{direction.title()}Dashboard{logical_id_suffix(tenant)}"]["Properties"]
-            body = json.loads(dashboard["DashboardBody"]["Fn::Sub"].replace("${AWS::Region}", REGION))
+            dashboard = stack[f"{direction.title()}Dashboard"]["Properties"]
+            assert evaluate(dashboard["DashboardName"], deployment()) == f"kudos-sync-prod-{tenant}-{direction}"
+            body = json.loads(evaluate(dashboard["DashboardBody"], deployment()))
             shown = {
                 (metric[0], metric[1], tuple(metric[2:8]))
                 for widget in body["widgets"]

@@ -13,15 +13,15 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine
-
 from kudos_sync.aws.state import DynamoStateStore
-from kudos_sync.clock import WallClockDeadline
 from kudos_sync.ci_office import schema as ci
+from kudos_sync.clock import WallClockDeadline
 from kudos_sync.domain.state import Direction, RunRecord
 from kudos_sync.service import Stack, run_tenant
 from kudos_sync.sync.ports import Deadline
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+
 from sandbox.aws import LocalAws, local_aws_session
 from sandbox.ci_office import demo_data
 from sandbox.magento import MagentoSandbox, SandboxOptions

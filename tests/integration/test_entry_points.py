@@ -4,10 +4,10 @@ import json
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
-
 from kudos_sync.cli import app
 from kudos_sync.domain.errors import ConfigurationError
+from typer.testing import CliRunner
+
 from tests.integration.conftest import FakeLambdaContext, LocalTenant, load_handler
 
 

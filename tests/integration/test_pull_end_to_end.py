@@ -2,10 +2,10 @@
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
-
 from kudos_sync.ci_office import schema as ci
 from kudos_sync.domain.state import RunStatus
+from sqlalchemy import func, select
+
 from sandbox.ci_office import demo_data
 from sandbox.magento.testing import SandboxClient
 from tests.integration.conftest import LocalTenant

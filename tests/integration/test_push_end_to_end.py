@@ -3,10 +3,10 @@
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from kudos_sync.ci_office import schema as ci
 from kudos_sync.domain.state import RunStatus
+from sqlalchemy import select
+
 from sandbox.ci_office import demo_data
 from sandbox.magento.testing import SandboxClient, sku_path
 from sandbox.tenant import DEMO_BRANCH_SOURCES

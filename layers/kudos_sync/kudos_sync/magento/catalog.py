@@ -213,10 +213,14 @@ class RestMagentoCatalog:
                 record=attribute_code,
             )
             if not isinstance(data, Mapping) or data.get("attribute_id") in (None, ""):
-                raise RecordError(f"Magento attribute {attribute_code} has no attribute_id", field=attribute_code)
+                raise RecordError(
+                    f"Magento attribute {attribute_code} has no attribute_id", field=attribute_code
+                )
             meta = {
                 "attribute_id": str(data["attribute_id"]),
-                "label": str(data.get("default_frontend_label") or data.get("frontend_label") or attribute_code),
+                "label": str(
+                    data.get("default_frontend_label") or data.get("frontend_label") or attribute_code
+                ),
             }
             self._attributes[attribute_code] = meta
             return meta
