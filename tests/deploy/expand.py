@@ -154,7 +154,8 @@ def instantiate(template: dict[str, Any], parameters: dict[str, Any]) -> dict[st
     the value in `parameters` (values may be intrinsics of the parent stack). Every parameter the
     template declares must be given, and nothing else (as CloudFormation requires without defaults)."""
     declared = set(template.get("Parameters", {}))
-    assert set(parameters) == declared, (sorted(set(parameters) - declared), sorted(declared - set(parameters)))
+    given = set(parameters)
+    assert given == declared, {"unknown": sorted(given - declared), "missing": sorted(declared - given)}
     result = copy.deepcopy(template)
     for section in ("Resources", "Outputs"):
         result[section] = _substitute(result.get(section, {}), parameters)

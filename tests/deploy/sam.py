@@ -85,14 +85,16 @@ def sam_executable() -> Path:
     return Path(made.stdout.strip().splitlines()[-1])
 
 
-def run_sam(args: Sequence[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_sam(
+    args: Sequence[str], cwd: Path, timeout: float = 600, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `sam <args>` from .venv-sam; raise SamCommandError (with its output) when it fails."""
     done = subprocess.run(
         [str(sam_executable()), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env=sam_env(),
+        env={**sam_env(), **(extra_env or {})},
         timeout=timeout,
         check=False,
     )

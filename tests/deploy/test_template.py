@@ -78,7 +78,9 @@ MAX_DASHBOARD_NAME = 255
 DOCUMENTED_TENANTS = 200  # docs/operations.md, capacity
 
 # A made-up deployment to evaluate names and ARNs against (stack ids end in a UUID).
-STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/kudos-sync-prod/4f1c2d3e-98ab-11ef-8c4d-0a1b2c3d4e5f"
+STACK_ID = (
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/kudos-sync-prod/4f1c2d3e-98ab-11ef-8c4d-0a1b2c3d4e5f"
+)
 
 
 def deployment(stack_name: str = "kudos-sync-prod") -> dict[str, Any]:
@@ -101,7 +103,8 @@ def deployment(stack_name: str = "kudos-sync-prod") -> dict[str, Any]:
 
 
 def rule_arn(name: str, context: dict[str, Any]) -> str:
-    return f"arn:{context['AWS::Partition']}:events:{context['AWS::Region']}:{context['AWS::AccountId']}:rule/{name}"
+    partition, region, account = (context[f"AWS::{key}"] for key in ("Partition", "Region", "AccountId"))
+    return f"arn:{partition}:events:{region}:{account}:rule/{name}"
 
 
 def lint_matches(template: dict[str, Any]) -> list[str]:
@@ -302,10 +305,8 @@ def test_each_schedule_may_invoke_its_own_function_and_only_that(tenants: tuple[
     other function's (ArnLike wildcards behave like fnmatch's *), even for ids ending in -push/-pull."""
     context = deployment()
     root = translate(tenants)["Resources"]
-    allowed = {
-        direction: evaluate(root[f"{direction.title()}SchedulePermission"]["Properties"]["SourceArn"], context)
-        for direction in DIRECTIONS
-    }
+    permissions = {d: root[f"{d.title()}SchedulePermission"]["Properties"] for d in DIRECTIONS}
+    allowed = {d: evaluate(permission["SourceArn"], context) for d, permission in permissions.items()}
     for tenant, stack in _nested(tenants).items():
         for direction in DIRECTIONS:
             rule = stack[f"{direction.title()}Schedule"]["Properties"]
@@ -314,21 +315,30 @@ def test_each_schedule_may_invoke_its_own_function_and_only_that(tenants: tuple[
             assert fnmatch.fnmatchcase(arn, allowed[direction]), (tenant, arn)
             assert not fnmatch.fnmatchcase(arn, allowed[other]), (tenant, arn)
     # Another stack's rules (another stack id) are not covered.
-    elsewhere = deployment("kudos-sync-dev") | {"AWS::StackId": STACK_ID.replace("4f1c2d3e", "0badf00d")}
+    elsewhere = _other_stack()
     stack = _nested(tenants)[tenants[0]]
     arn = rule_arn(evaluate(stack["PushSchedule"]["Properties"]["Name"], elsewhere), elsewhere)
     assert not fnmatch.fnmatchcase(arn, allowed["push"])
 
 
-def test_rule_name_prefix_is_the_same_expression_everywhere() -> None:
-    resources = translate(ONE)["Resources"]
+def test_rule_name_prefix_is_the_same_everywhere_and_unique_per_stack() -> None:
+    """The nested stacks' RuleNamePrefix, both permissions' SourceArn and the ScheduleRuleNamePrefix
+    output compute the same prefix; another stack (another stack id) gets another one."""
+    template = translate(ONE)
+    resources = template["Resources"]
     prefix = resources[tenant_stack_id("acme-nz")]["Properties"]["Parameters"]["RuleNamePrefix"]
-    output = translate(ONE)["Outputs"]["ScheduleRuleNamePrefix"]["Value"]
-    assert output == prefix
-    for direction in DIRECTIONS:
-        source = resources[f"{direction.title()}SchedulePermission"]["Properties"]["SourceArn"]["Fn::Sub"]
-        assert source[1] == prefix["Fn::Sub"][1]
-        assert source[0].endswith(f":rule/{prefix['Fn::Sub'][0]}-*-{direction}")
+    for context, expected in ((deployment(), "kudos-4f1c2d3e"), (_other_stack(), "kudos-0badf00d")):
+        assert evaluate(prefix, context) == expected
+        assert evaluate(template["Outputs"]["ScheduleRuleNamePrefix"]["Value"], context) == expected
+        for direction in DIRECTIONS:
+            source = resources[f"{direction.title()}SchedulePermission"]["Properties"]["SourceArn"]
+            assert evaluate(source, context).endswith(f":rule/{expected}-*-{direction}")
+
+
+def _other_stack() -> dict[str, Any]:
+    return deployment("kudos-sync-dev") | {
+        "AWS::StackId": STACK_ID.replace("kudos-sync-prod", "kudos-sync-dev").replace("4f1c2d3e", "0badf00d")
+    }
 
 
 def test_schedule_defaults_to_every_15_minutes() -> None:
@@ -400,8 +410,8 @@ def test_nested_stale_threshold_has_the_root_parameter_bounds() -> None:
     root = source_template()["Parameters"]["StaleAfterMinutes"]
     nested = tenant_template_source()["Parameters"]["StaleAfterMinutes"]
     assert (nested["MinValue"], nested["MaxValue"]) == (root["MinValue"], root["MaxValue"])
-    root_state = source_template()["Parameters"]["ScheduleState"]
-    assert tenant_template_source()["Parameters"]["ScheduleState"]["AllowedValues"] == root_state["AllowedValues"]
+    root_state = source_template()["Parameters"]["ScheduleState"]["AllowedValues"]
+    assert tenant_template_source()["Parameters"]["ScheduleState"]["AllowedValues"] == root_state
 
 
 def test_parked_alarm_fires_while_any_record_is_parked() -> None:
@@ -541,7 +551,7 @@ def test_the_documented_200_tenants_fit_in_one_stack() -> None:
     assert len(root["Resources"]) == shared + DOCUMENTED_TENANTS < MAX_STACK_RESOURCES
     assert len(of_type(root["Resources"], TENANT_STACK_TYPE)) == DOCUMENTED_TENANTS
     # The most tenants the resource limit alone would allow (docs/operations.md quotes it).
-    assert MAX_STACK_RESOURCES - shared == 479
+    assert MAX_STACK_RESOURCES - shared == 481
     assert len(tenant_template_source()["Resources"]) == len(PER_TENANT) == 10
     assert len(json.dumps(root).encode()) < MAX_TEMPLATE_BYTES / 4
     # The functions' resource policies: one statement each, whatever the count.
@@ -569,7 +579,10 @@ def test_names_fit_for_the_longest_tenant_id_and_stack_name() -> None:
     assert all(re.fullmatch(r"[.\-_A-Za-z0-9]+", name) for name in rules)
     prefix = tenant_template_source()["Parameters"]["RuleNamePrefix"]
     assert prefix["MaxLength"] + 1 + MAX_TENANT_ID + len("-push") == MAX_RULE_NAME
-    alarms = [evaluate(a["Properties"]["AlarmName"], context) for a in of_type(stack, "AWS::CloudWatch::Alarm").values()]
+    alarms = [
+        evaluate(a["Properties"]["AlarmName"], context)
+        for a in of_type(stack, "AWS::CloudWatch::Alarm").values()
+    ]
     assert max(map(len, alarms)) == MAX_STACK_NAME + 1 + MAX_TENANT_ID + len("-push-parked") <= MAX_ALARM_NAME
     dashboards = [
         evaluate(d["Properties"]["DashboardName"], context)
@@ -809,7 +822,8 @@ def test_each_tenant_and_direction_has_a_dashboard_of_runs_failures_parked_and_l
         assert len(of_type(stack, "AWS::CloudWatch::Dashboard")) == 2
         for direction in DIRECTIONS:
             dashboard = stack[f"{direction.title()}Dashboard"]["Properties"]
-            assert evaluate(dashboard["DashboardName"], deployment()) == f"kudos-sync-prod-{tenant}-{direction}"
+            name = evaluate(dashboard["DashboardName"], deployment())
+            assert name == f"kudos-sync-prod-{tenant}-{direction}"
             body = json.loads(evaluate(dashboard["DashboardBody"], deployment()))
             shown = {
                 (metric[0], metric[1], tuple(metric[2:8]))
@@ -851,6 +865,9 @@ def test_samconfig_deploys_each_environment_with_valid_tenants(environment: str)
     assert deploy["resolve_s3"] is True
     assert deploy["confirm_changeset"] is (environment == "prod")
     assert build["language_extensions"] is True
+    # sam deploy packages the template, and must expand Fn::ForEach to find the nested template.
+    assert deploy["language_extensions"] is True
+    assert config[environment]["package"]["parameters"]["language_extensions"] is True
     overrides = dict(item.split("=", 1) for item in glob["parameter_overrides"])
     tenants = overrides["Tenants"].split(",")
     assert tenants and all(_is_valid_tenant(t) for t in tenants)
