@@ -157,3 +157,16 @@ def test_given_unexpected_bug_then_run_recorded_failed_and_raised() -> None:
         )
     [record] = state.list_runs()
     assert record.status is RunStatus.FAILED and record.error == "unexpected: KeyError"
+
+
+def test_given_previous_success_then_lag_since_it_is_recorded() -> None:
+    state, clock = InMemoryStateStore(), FakeClock()
+    first = run_once(
+        tenant="acme", direction=Direction.PUSH, state=state, clock=clock, work=Result, lease_seconds=60
+    )
+    assert "lag_seconds" not in first.counts
+    clock.advance(minutes=15)
+    second = run_once(
+        tenant="acme", direction=Direction.PUSH, state=state, clock=clock, work=Result, lease_seconds=60
+    )
+    assert second.counts["lag_seconds"] == 900

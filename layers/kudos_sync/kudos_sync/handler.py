@@ -34,6 +34,8 @@ def record_metrics(metrics: Metrics, record: RunRecord) -> None:
     )
     metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=int(record.status is RunStatus.FAILED))
     metrics.add_metric(name="RecordsParked", unit=MetricUnit.Count, value=record.counts.get("parked_now", 0))
+    if "lag_seconds" in record.counts:
+        metrics.add_metric(name="LagSeconds", unit=MetricUnit.Seconds, value=record.counts["lag_seconds"])
     if record.finished_at:
         seconds = (record.finished_at - record.started_at).total_seconds()
         metrics.add_metric(name="RunSeconds", unit=MetricUnit.Seconds, value=seconds)

@@ -57,11 +57,22 @@ def run_once(
         state.save_run(record)
         return record
     failure: ConfigurationError | None = None
+    previous_success = next(
+        (
+            r
+            for r in state.list_runs(direction.value, 50)
+            if r.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
+        ),
+        None,
+    )
     try:
         result = work()
         # A core may end a run itself (e.g. a stream stopped on a transient failure) and say so.
         status = RunStatus(result.status)
         counts = {**result.summary_counts(), "parked_now": len(state.list_parked())}
+        if previous_success is not None:
+            # How long the tenant went without a successful run before this one (~ the schedule when healthy).
+            counts["lag_seconds"] = int((started - previous_success.started_at).total_seconds())
         record = record.model_copy(update={"status": status, "counts": counts})
     except TransientError as exc:
         log.warning(
