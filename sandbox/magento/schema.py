@@ -1,0 +1,375 @@
+"""The Magento 2.4.7 admin REST schema: lookups, request binding and conformance checks.
+
+Three uses:
+
+- ``bind_request``: what Magento's ``ServiceInputProcessor`` does to a JSON body before a service sees it
+  (required parameters, unknown properties refused, values checked against the declared scalar types,
+  camelCase property names accepted). The sandbox's handlers receive the bound body.
+- ``validate_request`` / ``validate_response``: jsonschema (Draft 4, ``$ref`` into ``definitions``) against
+  the operation's body or response schema. Requests are checked strictly (no properties beyond the
+  schema); ``null`` is accepted anywhere because Magento emits ``null`` for required-but-empty fields and
+  otherwise omits nulls.
+- ``Recorder``: collects violations seen by a sandbox running with ``record=True``.
+
+``KNOWN_DEVIATIONS`` lists every place where Magento's real output differs from the published schema and
+the sandbox follows Magento.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft4Validator
+from jsonschema.exceptions import best_match
+from jsonschema.validators import extend
+
+from .errors import MagentoError, bad_request, required_field
+
+SCHEMA_FILE = Path(__file__).with_name("schema") / "magento-2.4.7-admin-rest-schema.json"
+
+_NUMERIC_STRING = {"type": ["integer", "string"], "pattern": "^[0-9]+$"}
+_EMPTY_ARRAY = {"type": "array", "maxItems": 0}
+
+KNOWN_DEVIATIONS: dict[str, Any] = {
+    "definitions": {
+        # Magento writes positional parameters as a list of scalars ("%1") and named ones as an object
+        # ("%fieldName", "%resources"); the schema declares a list of objects.
+        "error-parameters": {"anyOf": [{"type": "array"}, {"type": "object"}]},
+    },
+    "properties": {
+        # Custom attribute values are strings for most attributes but arrays for multi-valued ones
+        # (category_ids, multiselect) on output, and Magento accepts numbers on input.
+        ("framework-attribute-interface", "value"): {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "array", "items": {"type": ["string", "number"]}},
+            ]
+        },
+    },
+    "responses": {
+        # Service methods declared ``@return int`` hand back the id string the database gave them,
+        # e.g. "3418" (IMG tutorial, ENDPOINTS.md; CFG tutorial for option ids).
+        ("post", "/V1/products/{sku}/media", "200"): _NUMERIC_STRING,
+        ("post", "/V1/configurable-products/{sku}/options", "200"): _NUMERIC_STRING,
+        # Void service methods answer 200 with an empty JSON array (MSI docs); the schema lists no 200.
+        ("post", "/V1/inventory/source-items", "200"): _EMPTY_ARRAY,
+        ("post", "/V1/inventory/source-items-delete", "200"): _EMPTY_ARRAY,
+        ("post", "/V1/inventory/sources", "200"): _EMPTY_ARRAY,
+        ("put", "/V1/inventory/sources/{sourceCode}", "200"): _EMPTY_ARRAY,
+    },
+}
+
+
+@functools.cache
+def load_schema() -> dict[str, Any]:
+    """The published schema with ``KNOWN_DEVIATIONS`` applied (the file itself is untouched)."""
+    schema: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    definitions = schema["definitions"]
+    for name, replacement in KNOWN_DEVIATIONS["definitions"].items():
+        definitions[name] = replacement
+    for (name, prop), replacement in KNOWN_DEVIATIONS["properties"].items():
+        definitions[name]["properties"][prop] = replacement
+    for (method, path, status), replacement in KNOWN_DEVIATIONS["responses"].items():
+        responses = schema["paths"][path][method]["responses"]
+        responses.setdefault(status, {"description": "200 Success."})["schema"] = replacement
+    return schema
+
+
+def definitions() -> dict[str, Any]:
+    return load_schema()["definitions"]  # type: ignore[no-any-return]
+
+
+def operation(method: str, path_template: str) -> dict[str, Any] | None:
+    path = load_schema()["paths"].get(path_template)
+    if path is None:
+        return None
+    return path.get(method.lower())  # type: ignore[no-any-return]
+
+
+def body_schema(method: str, path_template: str) -> dict[str, Any] | None:
+    op = operation(method, path_template)
+    if op is None:
+        return None
+    for param in op.get("parameters", []):
+        if param.get("in") == "body":
+            return param["schema"]  # type: ignore[no-any-return]
+    return None
+
+
+def response_schema(method: str, path_template: str, status: int) -> dict[str, Any] | None:
+    op = operation(method, path_template)
+    if op is None:
+        return None
+    responses = op.get("responses", {})
+    entry = responses.get(str(status)) or (responses.get("default") if status >= 400 else None)
+    if entry is None and status >= 400:
+        return {"$ref": "#/definitions/error-response"}
+    return None if entry is None else entry.get("schema")
+
+
+def path_templates() -> list[str]:
+    return list(load_schema()["paths"])
+
+
+def match_path(path: str) -> str | None:
+    """The schema template for a concrete ``/V1/...`` path (``%2F`` kept inside a segment)."""
+    return _template_matcher()(path)
+
+
+@functools.cache
+def _template_matcher() -> Callable[[str], str | None]:
+    compiled = []
+    for template in path_templates():
+        parts = template.strip("/").split("/")
+        literal = sum(1 for p in parts if not p.startswith("{"))
+        compiled.append((len(parts), literal, template, parts))
+    compiled.sort(key=lambda c: (-c[1], c[2]))
+
+    def match(path: str) -> str | None:
+        segs = path.split("?")[0].strip("/").split("/")
+        for n, _, template, parts in compiled:
+            if n == len(segs) and all(p.startswith("{") or p == s for p, s in zip(parts, segs, strict=True)):
+                return template
+        return None
+
+    return match
+
+
+# ---------------------------------------------------------------- jsonschema validation
+
+
+def _nullable(original: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def check(checker: Any, instance: Any) -> bool:
+        return instance is None or original(checker, instance)
+
+    return check
+
+
+def _build_validator_class() -> Any:
+    base = Draft4Validator.TYPE_CHECKER
+    checker = base
+    for name in ("string", "integer", "number", "boolean", "array", "object"):
+        checker = checker.redefine(name, _nullable(base._type_checkers[name]))
+    return extend(Draft4Validator, type_checker=checker)
+
+
+_NullableDraft4 = _build_validator_class()
+
+
+@functools.cache
+def _strict_definitions() -> dict[str, Any]:
+    """Definitions for input: no unknown properties, and no ``required`` inside data objects.
+
+    A definition's ``required`` list comes from non-nullable getters, i.e. what Magento always prints;
+    on input the service processor only demands the method's own parameters (the body's top level).
+    """
+    strict = copy.deepcopy(definitions())
+    for schema in strict.values():
+        if schema.get("type") == "object" and "properties" in schema:
+            schema.setdefault("additionalProperties", False)
+            schema.pop("required", None)
+    return strict
+
+
+_validators: dict[tuple[str, ...], Any] = {}
+_validators_lock = threading.Lock()
+
+
+def _validator(key: tuple[str, ...], schema: dict[str, Any], strict: bool) -> Any:
+    with _validators_lock:
+        found = _validators.get(key)
+        if found is None:
+            root = {**schema, "definitions": _strict_definitions() if strict else definitions()}
+            found = _NullableDraft4(root)
+            _validators[key] = found
+        return found
+
+
+def _errors(validator: Any, body: Any) -> list[str]:
+    errors = list(validator.iter_errors(body))
+    if not errors:
+        return []
+    first = best_match(errors)
+    out = []
+    for err in [first, *[e for e in errors if e is not first]][:5]:
+        where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+        out.append(f"{where}: {err.message}")
+    return out
+
+
+def validate_response(method: str, path_template: str, status: int, body: Any) -> list[str]:
+    """Problems of a response body against the schema; ``[]`` when it conforms (or has no schema)."""
+    schema = response_schema(method, path_template, status)
+    if schema is None:
+        return []
+    key = ("response", method.lower(), path_template, str(status))
+    return _errors(_validator(key, schema, strict=False), body)
+
+
+def validate_request(method: str, path_template: str, body: Any) -> list[str]:
+    """Problems of a request body against the schema, strictly (unknown properties count)."""
+    schema = body_schema(method, path_template)
+    if schema is None:
+        return [] if body in (None, {}, b"", "") else ["(root): operation takes no body"]
+    key = ("request", method.lower(), path_template)
+    return _errors(_validator(key, schema, strict=True), body)
+
+
+class Recorder:
+    """Collects schema violations of the requests a sandbox received and the responses it gave."""
+
+    def __init__(self) -> None:
+        self.violations: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def request(self, method: str, route: str, body: Any) -> None:
+        self._add(method, route, "request", validate_request(method, route, body))
+
+    def response(self, method: str, route: str, status: int, body: Any) -> None:
+        self._add(method, route, "response", validate_response(method, route, status, body), status)
+
+    def _add(
+        self, method: str, route: str, direction: str, errors: list[str], status: int | None = None
+    ) -> None:
+        if not errors:
+            return
+        entry: dict[str, Any] = {"method": method, "route": route, "direction": direction, "error": errors[0]}
+        if len(errors) > 1:
+            entry["more"] = errors[1:]
+        if status is not None:
+            entry["status"] = status
+        with self._lock:
+            self.violations.append(entry)
+
+
+# ---------------------------------------------------------------- request binding
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _snake(name: str) -> str:
+    return _CAMEL.sub("_", name).lower()
+
+
+def _upper_camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def _type_error(value: Any, type_name: str) -> MagentoError:
+    shown = value if isinstance(value, str) else json.dumps(value)
+    return bad_request(
+        'The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
+        {"value": shown, "type": type_name},
+    )
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = definitions()[schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+_INT = re.compile(r"^\s*-?\d+\s*$")
+_FLOAT = re.compile(r"^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+def php_interface(definition: str) -> str:
+    """``catalog-data-base-price-interface`` -> ``\\Magento\\Catalog\\Api\\Data\\BasePriceInterface``."""
+    module, sep, rest = definition.partition("-data-")
+    if not sep:
+        return definition
+
+    def camel(text: str) -> str:
+        return "".join(part.capitalize() for part in text.split("-"))
+
+    return "\\Magento\\" + camel(module) + "\\Api\\Data\\" + camel(rest)
+
+
+def _bind(value: Any, schema: dict[str, Any], limit: int | None = None) -> Any:
+    schema = _resolve(schema)
+    kind = schema.get("type")
+    if value is None:
+        # ServiceInputProcessor builds an empty data object from null; other nulls stay null.
+        return {} if kind == "object" and "properties" in schema else None
+    if kind == "object" and "properties" in schema:
+        if not isinstance(value, dict):
+            raise _type_error(value, "array")
+        props = schema["properties"]
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = key if key in props else _snake(key)
+            if name not in props:
+                raise bad_request(
+                    '"%fieldName" is not supported. Correct the field name and try again.',
+                    {"fieldName": _upper_camel(_snake(key))},
+                )
+            out[name] = _bind(item, props[name], None if name == "custom_attributes" else limit)
+        return out
+    if kind == "array":
+        if isinstance(value, dict) and all(k.isdigit() for k in value):
+            value = [value[k] for k in sorted(value, key=int)]
+        if not isinstance(value, list):
+            raise _type_error(value, "array")
+        items = schema.get("items", {})
+        item_ref = items.get("$ref", "")
+        if limit is not None and item_ref and len(value) > limit:
+            raise bad_request(
+                'Maximum items of type "%type" is %max',
+                {"type": php_interface(item_ref.rsplit("/", 1)[1]), "max": limit},
+            )
+        return [_bind(v, items, limit) for v in value]
+    if kind == "integer":
+        if isinstance(value, bool) or not (
+            isinstance(value, int) or (isinstance(value, str) and _INT.match(value))
+        ):
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            raise _type_error(value, "int")
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not (
+            isinstance(value, int | float) or (isinstance(value, str) and _FLOAT.match(value))
+        ):
+            raise _type_error(value, "float")
+        return value
+    if kind == "boolean":
+        if isinstance(value, bool) or value in (0, 1, "0", "1", "true", "false", ""):
+            return value
+        raise _type_error(value, "bool")
+    if kind == "string":
+        if isinstance(value, dict | list):
+            raise _type_error(value, "string")
+        return value
+    return value
+
+
+def bind_request(method: str, path_template: str, body: Any, array_limit: int | None = None) -> Any:
+    """Check and normalise a request body as Magento's input processor would; raise MagentoError.
+
+    ``array_limit`` (input limits on) caps every array of data objects, as ``EntityArrayValidator`` does.
+    """
+    schema = body_schema(method, path_template)
+    if schema is None:
+        return body
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise bad_request("Decoding error.")
+    for name in schema.get("required", []):
+        if body.get(name) is None:
+            raise required_field(name)
+    props = schema.get("properties", {})
+    out = dict(body)
+    for name, value in body.items():
+        if name in props:
+            out[name] = _bind(value, props[name], array_limit)
+    return out
