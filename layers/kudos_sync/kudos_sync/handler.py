@@ -4,9 +4,11 @@ Metrics (EMF, namespace KudosSync, dimensions tenant and direction) feed the sta
 RunFailed, RunSucceeded (the stale alarm breaches when it goes missing), RecordsParked, RunSeconds.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -67,3 +69,21 @@ def handle(
         extra={"counts": record.counts, "requests": record.requests},
     )
     return record.model_dump(mode="json")
+
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def lambda_handler_for(direction: Direction) -> tuple[LambdaHandler, Logger, Metrics]:
+    """The handler a function module exposes, with its Powertools logger and metrics."""
+    logger = Logger(service="kudos-sync")
+    metrics = Metrics(namespace="KudosSync", service="kudos-sync")
+    # Only our own loggers take the JSON config: botocore at DEBUG would log the secret's body.
+    copy_config_to_registered_loggers(source_logger=logger, include={"kudos_sync"})
+
+    @metrics.log_metrics
+    @logger.inject_lambda_context(clear_state=True)
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return handle(event, context, direction, logger, metrics)
+
+    return lambda_handler, logger, metrics
