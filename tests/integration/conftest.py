@@ -5,8 +5,9 @@ parallel and never see each other's data.
 """
 
 import importlib.util
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -19,11 +20,12 @@ from kudos_sync.clock import WallClockDeadline
 from kudos_sync.domain.state import Direction, RunRecord
 from kudos_sync.service import Stack, run_tenant
 from kudos_sync.sync.ports import Deadline
-from sqlalchemy import create_engine
+from sqlalchemy import NullPool, create_engine, text
 from sqlalchemy.engine import Engine
 
 from sandbox.aws import LocalAws, local_aws_session
 from sandbox.ci_office import demo_data
+from sandbox.ci_office.testing import POSTGRES_URL, REQUIRE_POSTGRES
 from sandbox.magento import MagentoSandbox, SandboxOptions
 from sandbox.tenant import DEMO_BRANCH_SOURCES, local_tenant_secret
 
@@ -78,7 +80,7 @@ def make_tenant(
     **secret: Any,
 ) -> Iterator[LocalTenant]:
     tenant = f"it-{uuid.uuid4().hex[:10]}"
-    ci_url = f"sqlite:///{directory / f'{tenant}.db'}"
+    ci_url, drop = ci_office_database(tenant, directory)
     engine = create_engine(ci_url)
     ci.create_schema(engine)
     demo_data.generate(engine, skus, seed)
@@ -89,6 +91,29 @@ def make_tenant(
         aws.put_tenant_secret(tenant, payload)
         yield LocalTenant(tenant, aws, Stack(clients=clients), store, engine, ci_url, payload)
     engine.dispose()
+    drop()
+
+
+def ci_office_database(tenant: str, directory: Path) -> tuple[str, Callable[[], None]]:
+    """The tenant's CI Office: its own PostgreSQL schema where CI provides PostgreSQL (the URL carries
+    the search_path, as a tenant's secret would), else a SQLite file."""
+    postgres = os.environ.get(POSTGRES_URL)
+    if not postgres:
+        if os.environ.get(REQUIRE_POSTGRES) == "1":
+            pytest.fail(f"{POSTGRES_URL} is not set and {REQUIRE_POSTGRES}=1")
+        return f"sqlite:///{directory / f'{tenant}.db'}", lambda: None
+    schema = tenant.replace("-", "_")
+    admin = create_engine(postgres, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+    separator = "&" if "?" in postgres else "?"
+    return f"{postgres}{separator}options=-csearch_path%3D{schema}", drop
 
 
 @pytest.fixture
