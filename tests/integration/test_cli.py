@@ -60,6 +60,8 @@ def test_status_parked_and_resync(operator_env: LocalTenant) -> None:
 
     parked = invoke("parked", "list", "--tenant", operator_env.tenant)
     assert parked.exit_code == 0 and style in parked.output
+    everyone = invoke("parked", "list", "--all")
+    assert everyone.exit_code == 0 and operator_env.tenant in everyone.output and style in everyone.output
 
     demo_data.change_price(operator_env.engine, style, "59.00")
     retried = invoke("parked", "retry", "--tenant", operator_env.tenant)

@@ -14,12 +14,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kudos_sync.aws.state import list_parked_all_tenants
 from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.config import secret_name
 from kudos_sync.domain.errors import SyncError
 from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
 from kudos_sync.domain.state import Direction, RunRecord
-from kudos_sync.service import run_tenant, tenant_adapters
+from kudos_sync.service import Stack, run_tenant, tenant_adapters
 
 app = typer.Typer(
     help="Kudos Cloud Interaction for Magento 2: CI Office <-> Magento sync.", no_args_is_help=True
@@ -190,23 +191,39 @@ def resync(
 
 
 @parked_app.command("list")
-def parked_list(tenant: TenantOption, stream: Annotated[str | None, typer.Option()] = None) -> None:
-    """Parked records with their reasons."""
-    with tenant_adapters(_tenant(tenant)) as adapters:
-        table = Table(title=f"{tenant}: parked records")
-        for column in ("stream", "key", "field", "reason", "attempts", "first seen", "last seen"):
-            table.add_column(column)
-        for record in adapters.state.list_parked(stream):
-            table.add_row(
-                record.stream,
-                record.key,
-                record.field,
-                record.reason,
-                str(record.attempts),
-                f"{record.first_seen:%Y-%m-%d %H:%M}",
-                f"{record.last_seen:%Y-%m-%d %H:%M}",
-            )
-        console.print(table)
+def parked_list(
+    tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="Tenant id; omit with --all")] = None,
+    stream: Annotated[str | None, typer.Option()] = None,
+    all_tenants: Annotated[bool, typer.Option("--all", help="Every tenant's parked records")] = False,
+) -> None:
+    """Parked records with their reasons, for one tenant or (--all) for every tenant."""
+    if all_tenants == (tenant is not None):
+        raise typer.BadParameter("give either --tenant or --all")
+    table = Table(title=f"{tenant or 'all tenants'}: parked records")
+    for column in ("tenant", "stream", "key", "field", "reason", "attempts", "first seen", "last seen"):
+        table.add_column(column)
+    if tenant is not None:
+        with tenant_adapters(_tenant(tenant)) as adapters:
+            rows = [(tenant, record) for record in adapters.state.list_parked(stream)]
+    else:
+        clients = Stack.from_environment().clients
+        rows = [
+            (found.tenant, found.record)
+            for found in list_parked_all_tenants(clients.dynamodb, clients.table_name)
+            if stream is None or found.record.stream == stream
+        ]
+    for owner, record in rows:
+        table.add_row(
+            owner,
+            record.stream,
+            record.key,
+            record.field,
+            record.reason,
+            str(record.attempts),
+            f"{record.first_seen:%Y-%m-%d %H:%M}",
+            f"{record.last_seen:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
 
 
 @parked_app.command("retry")
