@@ -1,0 +1,222 @@
+"""Fault injectors for the chaos harness: everything below the sync code that can fail, made to fail.
+
+Each injector draws from its own `random.Random(seed)`, so a scenario's faults repeat for its seed
+(as long as the calls arrive in the same order: the harness runs the Magento client one request at a
+time for that reason). Each counts what it injected per kind; `FaultCounter` adds them up.
+
+- `SqlFaults`: CI Office's connection cut at a random statement inside a transaction (the DBAPI
+  raises as it would when the server goes away; SQLAlchemy invalidates the connection, so the
+  transaction is lost), or the connection dropped around COMMIT: before it (nothing written) or right
+  after it (written, but the caller is told it failed: the exactly-once case).
+- `DynamoThrottle`: a botocore `before-call` hook that answers a DynamoDB call with a throttling
+  ClientError, as DynamoDB does once botocore's own retries are spent.
+- `CountdownDeadline`: a Lambda deadline that runs out after K checks.
+- `SimClock`: simulated time, moved on by the harness between runs (schedules, leases, parked backoff).
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+from sqlalchemy import Engine, event
+
+# Fault kinds the harness reports besides the sandbox's own (sandbox.magento.FAULT_KINDS).
+SQL_KINDS: tuple[str, ...] = ("sql_cut", "sql_commit_lost", "sql_commit_ambiguous")
+DYNAMO_KINDS: tuple[str, ...] = ("dynamodb_throttle",)
+RUN_KINDS: tuple[str, ...] = ("deadline", "concurrent_run")
+
+
+class FaultCounter:
+    """Injected faults per kind, thread-safe (runs and the sandbox's threads report here)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def add(self, kind: str, count: int = 1) -> None:
+        if count:
+            with self._lock:
+                self._counts[kind] += count
+
+    def merge(self, counts: dict[str, int]) -> None:
+        for kind, count in counts.items():
+            self.add(kind, count)
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
+
+# ---------------------------------------------------------------- time
+
+
+class SimClock:
+    """Timezone-aware simulated UTC time; `advance` moves it on (the harness does, between runs)."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("SimClock needs an aware start")
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self._now += delta
+
+
+class PlentyDeadline:
+    """A run with all the time it needs."""
+
+    def remaining_seconds(self) -> float:
+        return 10_000.0
+
+
+class CountdownDeadline:
+    """A Lambda deadline that runs out after `checks` calls: the run must checkpoint and end partial."""
+
+    def __init__(self, checks: int, counter: FaultCounter | None = None) -> None:
+        self._left = checks
+        self._counter = counter
+        self._lock = threading.Lock()
+        self.reached = False
+
+    def remaining_seconds(self) -> float:
+        with self._lock:
+            self._left -= 1
+            if self._left >= 0:
+                return 10_000.0
+            if not self.reached:
+                self.reached = True
+                if self._counter is not None:
+                    self._counter.add("deadline")
+            return 0.0
+
+
+class GateClock:
+    """The first run of a concurrent pair: its second `now()` (taken inside the work, after the lease
+    was acquired) signals that the lease is held and waits until the rival run has finished."""
+
+    def __init__(self, inner: SimClock, holding: threading.Event, rival_done: threading.Event) -> None:
+        self._inner = inner
+        self._holding = holding
+        self._rival_done = rival_done
+        self._calls = 0
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            self._calls += 1
+            second = self._calls == 2
+        if second:
+            self._holding.set()
+            self._rival_done.wait(timeout=60)
+        return self._inner.now()
+
+
+# ---------------------------------------------------------------- CI Office (SQLAlchemy)
+
+
+class SqlFaults:
+    """Attach to a CI Office engine: cut the connection at random statements inside a transaction,
+    and around COMMIT. `rate` is per statement, `commit_rate` per commit; 0 switches them off."""
+
+    def __init__(self, seed: int, counter: FaultCounter, rate: float = 0.0, commit_rate: float = 0.0) -> None:
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._counter = counter
+        self.rate = rate
+        self.commit_rate = commit_rate  # commits are few (one per imported document): drawn apart
+        self._commits_hit = seed % 2  # which of the two the first hit is: varies with the seed
+
+    def _draw(self) -> float:
+        with self._lock:
+            return self._rng.random()
+
+    def _next_commit_kind(self) -> str:
+        """Alternate lost and ambiguous commits: both cases show up once two commits were hit."""
+        with self._lock:
+            self._commits_hit += 1
+            return "sql_commit_lost" if self._commits_hit % 2 else "sql_commit_ambiguous"
+
+    def attach(self, engine: Engine) -> Engine:
+        faults = self
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _cut(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+            if faults.rate <= 0 or not conn.in_transaction():
+                return
+            if statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
+                return
+            if faults._draw() < faults.rate:
+                faults._counter.add("sql_cut")
+                # What sqlite3 says on a connection closed under it; SQLAlchemy treats it as a
+                # disconnect and invalidates the connection, losing the transaction.
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+
+        dialect = engine.dialect
+        original_commit: Callable[[Any], None] = dialect.do_commit
+
+        def do_commit(dbapi_connection: Any) -> None:
+            if faults.commit_rate > 0 and faults._draw() < faults.commit_rate:
+                kind = faults._next_commit_kind()
+                faults._counter.add(kind)
+                if kind == "sql_commit_lost":
+                    dbapi_connection.rollback()
+                else:
+                    original_commit(dbapi_connection)  # written: only the answer is lost
+                raise sqlite3.OperationalError("disk I/O error")
+            original_commit(dbapi_connection)
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign]
+        return engine
+
+
+# ---------------------------------------------------------------- DynamoDB (botocore)
+
+
+class DynamoThrottle:
+    """A `before-call.dynamodb` hook answering calls with ThrottlingException at `rate`."""
+
+    def __init__(self, seed: int, counter: FaultCounter, rate: float = 0.0) -> None:
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._counter = counter
+        self.rate = rate
+
+    def attach(self, client: Any) -> Any:
+        client.meta.events.register("before-call.dynamodb", self._hook)
+        return client
+
+    def _hook(self, model: Any = None, **_: Any) -> None:
+        if self.rate <= 0:
+            return
+        with self._lock:
+            hit = self._rng.random() < self.rate
+        if not hit:
+            return
+        self._counter.add("dynamodb_throttle")
+        operation = getattr(model, "name", "DynamoDB")
+        response: Any = {
+            "Error": {
+                "Code": "ThrottlingException",
+                "Message": "Rate of requests exceeds the allowed throughput.",
+            },
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        raise ClientError(response, operation)

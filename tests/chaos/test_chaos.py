@@ -1,0 +1,86 @@
+"""The fault harness in `make test`: a few scenarios with a fixed seed, and proof that its checks bite.
+
+The full run is `make chaos SCENARIOS=N SEED=S` (tests/chaos/run.py).
+"""
+
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from kudos_sync.ci_office import schema as s
+from sqlalchemy import delete, select
+
+from sandbox.aws import LocalAws
+from sandbox.magento.model import source_item_key
+from tests.chaos.checks import Findings
+from tests.chaos.run import ALL_KINDS, run_chaos
+from tests.chaos.scenario import Scenario, run_scenario
+from tests.chaos.world import BRANCH_SOURCES, patched_service
+
+SEED = 11  # a seed whose three scenarios inject every kind of fault at least once
+
+
+def test_given_faults_of_every_kind_when_three_scenarios_run_then_each_converges_exactly_once(
+    local_aws: LocalAws,
+) -> None:
+    summary = run_chaos(3, SEED, aws=local_aws)
+
+    report = "\n".join(summary.report())
+    assert summary.clean, report
+    assert summary.line().endswith("duplicates: 0, lost: 0, mismatches: 0"), report
+    missing = [kind for kind in ALL_KINDS if summary.faults.get(kind, 0) == 0]
+    assert not missing, f"never injected: {missing}\n{report}"
+
+
+def _corrupt_and_recheck(scenario: Scenario, initial_customers: set[str]) -> Findings:
+    """Break one thing of each kind behind the sync's back; the checks must see every one."""
+    world = scenario.world
+    store = world.sandbox.store
+    with store.lock:
+        simple = next(
+            p
+            for p in sorted(store.products.values(), key=lambda p: p.sku)
+            if p.type_id == "simple"
+            and p.values.get("status") in (1, "1")
+            and not p.sku.startswith(tuple(scenario.planted_styles))
+        )
+        simple.values["price"] = Decimal("0.01")
+        store.source_items.pop(source_item_key(BRANCH_SOURCES["WEB"], simple.sku), None)
+        carrier = next(
+            p
+            for p in store.products.values()
+            if p.media and not p.sku.startswith(tuple(scenario.planted_styles))
+        )
+        carrier.media.append(carrier.media[0].model_copy(update={"id": 999_999}))
+    with world.ci.begin() as conn:
+        number = conn.execute(
+            select(s.invoices.c.number).where(s.invoices.c.magento_entity_id.is_not(None)).limit(1)
+        ).scalar()
+        if number is not None:
+            conn.execute(delete(s.payments).where(s.payments.c.invoice_number == number))
+            conn.execute(delete(s.invoice_lines).where(s.invoice_lines.c.invoice_number == number))
+            conn.execute(delete(s.invoices).where(s.invoices.c.number == number))
+    return scenario.check(initial_customers)
+
+
+@pytest.mark.slow
+def test_given_a_converged_scenario_when_magento_and_ci_office_are_tampered_with_then_the_checks_see_it(
+    local_aws: LocalAws,
+) -> None:
+    seen: list[Findings] = []
+    with tempfile.TemporaryDirectory() as directory, patched_service():
+        result = run_scenario(
+            local_aws,
+            Path(directory),
+            0,
+            SEED,
+            inspect=lambda scenario, customers: seen.append(_corrupt_and_recheck(scenario, customers)),
+        )
+    assert result.clean, result.findings.details + result.errors
+    findings = seen[0]
+    text = "\n".join(findings.details)
+    assert "price of" in text, text
+    assert "stock of" in text, text
+    assert findings.duplicates >= 1, text
+    assert findings.lost >= 1, text
