@@ -1,6 +1,7 @@
 """Magento invoices and credit memos land in CI Office exactly once, through the real adapters."""
 
 from decimal import Decimal
+from typing import Any
 
 from kudos_sync.ci_office import schema as ci
 from kudos_sync.domain.state import RunStatus
@@ -69,3 +70,19 @@ def test_given_web_sales_when_pulled_twice_then_each_document_is_in_ci_office_on
     assert count(local_tenant, ci.invoices) == len(invoices)
     assert count(local_tenant, ci.credit_notes) == 1
     assert "GET /V1/orders" not in second.requests  # nothing new: no order fetch
+
+
+def test_given_go_live_time_then_older_documents_are_never_pulled(tenant_factory: Any) -> None:
+    tenant: LocalTenant = tenant_factory(pull_from="2026-06-01T00:00:00Z")
+    tenant.push()
+    sku = demo_data.pick_sku(tenant.engine, 0)
+    sales = tenant.store.sales
+    old = sales.place_order([(sku, 1)], "before.golive@example.com", created_at="2026-05-01 10:00:00")
+    sales.invoice(old.entity_id, created_at="2026-05-01 10:05:00")
+    new = sales.place_order([(sku, 1)], "after.golive@example.com")
+    sales.invoice(new.entity_id)
+    record = tenant.pull()
+    assert record.counts["invoices_imported"] == 1
+    with tenant.engine.connect() as conn:
+        imported = conn.execute(select(ci.invoices.c.order_increment_id)).scalars().all()
+    assert imported == [new.increment_id]

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -146,6 +147,9 @@ class TenantConfig(_Strict):
     adjustment_charge_code: str = "ADJUST"
     credit_note_returns_stock: bool = True
     write_back_comments: bool = False
+    # Invoices and credit memos created before this (UTC) are never pulled: set it to the go-live time so
+    # a new tenant does not import years of history. None pulls everything Magento has.
+    pull_from: AwareDatetime | None = None
 
     @field_validator("field_ownership")
     @classmethod

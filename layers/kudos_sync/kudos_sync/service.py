@@ -80,7 +80,7 @@ class TenantAdapters:
             self.state,
             clock,
             deadline,
-            pull_start=pull_start,
+            pull_start=pull_start or self.config.pull_from,
         )
 
     def close(self) -> None:

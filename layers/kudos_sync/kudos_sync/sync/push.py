@@ -6,6 +6,15 @@ categories, attribute options, products (children before parents), base prices, 
 stock, images. Bindings are saved right after the writes they cover succeeded, chunk by chunk, so a
 crash or a deadline loses nothing and the next run resumes where this one stopped without sending
 anything twice. A bad record is parked and skipped; it never blocks the others.
+
+Product writes that Magento could not be asked about afterwards (a create, an enable, a move to
+another category or parent) are written ahead: a *pending* binding records the intent (the kind of
+write, every category id the product may now be linked to, the parent) before the request, so a
+binding save that fails after the write, or a run that ends right after it, still leaves a record. The
+next run reconciles it: still desired, the write is resent (an upsert) and categories the intent
+recorded that are no longer wanted are unlinked; no longer desired, the product is disabled if
+Magento has it (`find_products`) and the binding dropped if not. A successful write replaces the
+pending binding by a normal one, so a steady catalogue costs nothing extra.
 """
 
 import hashlib
@@ -67,6 +76,7 @@ PUSH_STREAMS = frozenset({"products", "prices", "special_prices", "stock", "imag
 DISABLED = "disabled"  # the product left Internet Active and was disabled
 RESYNC = "resync"  # an operator asked for this item to be sent again
 INCOMPLETE = "incomplete:"  # an image set partly synced (a bad image is parked): retried next run
+PENDING = "pending:"  # a product write was about to be sent; whether Magento applied it is unknown
 
 IMAGE_ROLES = ("image", "small_image", "thumbnail")
 _SHA_IN_LABEL = re.compile(r"sha256:([0-9a-f]{64})")
@@ -114,6 +124,30 @@ def _binding(
 
 def _sku_of(key: str) -> str:
     return key.split("@", 1)[0]
+
+
+def _pending(binding: Binding | None) -> dict[str, Any] | None:
+    """The write-ahead intent of a product binding whose last write is unconfirmed, else None."""
+    if binding is None:
+        return None
+    pending = binding.extra.get("pending")
+    return pending if isinstance(pending, dict) else None
+
+
+def _pending_kind(binding: Binding | None) -> str | None:
+    pending = _pending(binding)
+    return str(pending.get("kind")) if pending is not None else None
+
+
+def _linked_categories(binding: Binding | None) -> set[int]:
+    """Category ids our writes may have linked the product to: the one last confirmed and, while a
+    write is pending, every one an unconfirmed write carried (Magento merges category links)."""
+    if binding is None:
+        return set()
+    linked = {int(c) for c in (_pending(binding) or {}).get("category_ids", ())}
+    if binding.extra.get("category_id") is not None:
+        linked.add(int(binding.extra["category_id"]))
+    return linked
 
 
 # ---------------------------------------------------------------- the use case
@@ -403,14 +437,7 @@ class PushSync:
                 else:
                     unchanged += 1
                 continue
-            kind: Literal["create", "update", "enable"]
-            if binding is None:
-                kind = "create"
-            elif binding.fingerprint == DISABLED:
-                kind = "enable"
-            else:
-                kind = "update"
-            change = _ProductChange(kind, product.sku, fp, product, binding)
+            change = _ProductChange(_write_kind(binding), product.sku, fp, product, binding)
             (parents if product.type_id == "configurable" else first).append(change)
         for sku, binding in bindings.items():
             if sku in desired.products or sku in desired.held_products or binding.fingerprint == DISABLED:
@@ -453,9 +480,15 @@ class PushSync:
         if desired.held_products:
             for sku in desired.held_products:
                 binding = bindings.get(sku)
-                if binding is not None and binding.extra.get("parent") and binding.fingerprint != DISABLED:
+                if (
+                    binding is not None
+                    and binding.extra.get("parent")
+                    and binding.fingerprint != DISABLED
+                    and _pending_kind(binding) != "create"  # maybe never made: not linked
+                ):
                     held_links[str(binding.extra["parent"])].append(sku)
 
+        first = self._drop_never_made(first, bindings)
         self._write_products(first, bindings, category_ids, option_ids, None)
         if run.partial:
             return
@@ -478,11 +511,14 @@ class PushSync:
         parent_changes: list[_ProductChange] = []
         children_of: dict[str, tuple[Sku, ...]] = {}
         for product in (p for p in desired.products.values() if p.type_id == "configurable"):
-            # In Magento = bound and not disabled (an update that failed leaves the child in place).
+            # In Magento = bound and not disabled (an update that failed leaves the child in place),
+            # but not a pending create that failed again: that one may never have been made.
             linked: list[str] = [
                 child
                 for child in product.child_skus
-                if child in bindings and bindings[child].fingerprint != DISABLED
+                if child in bindings
+                and bindings[child].fingerprint != DISABLED
+                and not (_pending_kind(bindings[child]) == "create" and child in run.failed_products)
             ]
             linked += sorted(held_links.get(product.sku, ()))
             children = tuple(Sku(child) for child in linked)
@@ -491,14 +527,56 @@ class PushSync:
             if binding is not None and binding.fingerprint == fp:
                 run.counts.unchanged += 1
                 continue
-            if not children and binding is None:
+            if not children and (binding is None or _pending_kind(binding) == "create"):
                 continue  # every child failed: create the parent once one can be linked
-            kind: Literal["create", "update", "enable"] = (
-                "create" if binding is None else "enable" if binding.fingerprint == DISABLED else "update"
-            )
-            parent_changes.append(_ProductChange(kind, product.sku, fp, product, binding))
+            parent_changes.append(_ProductChange(_write_kind(binding), product.sku, fp, product, binding))
             children_of[product.sku] = children
         self._write_products(parent_changes, bindings, category_ids, option_ids, children_of)
+
+    def _drop_never_made(
+        self, changes: list[_ProductChange], bindings: dict[str, Binding]
+    ) -> list[_ProductChange]:
+        """Pending creates no longer desired: asks Magento which exist. Those are disabled like any
+        other; the binding of one that was never made is dropped (a disable would create it)."""
+        unsure = [c.sku for c in changes if c.kind == "disable" and _pending_kind(c.binding) == "create"]
+        if not unsure or self._out_of_time():
+            return changes
+        found = self.magento.find_products(unsure)
+        never_made = [sku for sku in unsure if sku not in found]
+        if not never_made:
+            return changes
+        self.state.delete_bindings(BindingKind.PRODUCT, never_made)
+        for sku in never_made:
+            bindings.pop(sku, None)
+        logger.info("forgot %d pending product creates that never reached Magento", len(never_made))
+        dropped = set(never_made)
+        return [c for c in changes if c.sku not in dropped]
+
+    def _intent(self, change: _ProductChange, extra: dict[str, Any]) -> Binding | None:
+        """The pending binding to save before this write, or None when a lost binding would do no
+        harm (a plain update or a disable: the binding already held leads the next run right)."""
+        old = change.binding
+        if change.kind == "disable":
+            return None
+        if (
+            change.kind == "update"
+            and old is not None
+            and _pending(old) is None
+            and old.extra.get("category_id") == extra.get("category_id")
+            and old.extra.get("parent") == extra.get("parent")
+        ):
+            return None
+        linked = _linked_categories(old)
+        if extra.get("category_id") is not None:
+            linked.add(int(extra["category_id"]))
+        pending = {"kind": change.kind, "category_ids": sorted(linked)}
+        return _binding(
+            BindingKind.PRODUCT,
+            change.sku,
+            PENDING + change.fingerprint,
+            old.magento_id if old else None,
+            {**extra, "pending": pending},
+        )
 
     def _write_products(
         self,
@@ -523,8 +601,14 @@ class PushSync:
         for chunk in _chunks(ready, self._batch):
             if self._out_of_time():
                 return
+            # Write ahead: once the request is sent its effect may outlive this run's state.
+            intents = [i for i in (self._intent(c, extra) for c, _, extra in chunk) if i is not None]
+            if intents:
+                self.state.save_bindings(intents)
             outcomes = {o.key: o for o in self.magento.save_products([write for _, write, _ in chunk])}
+            intended = {intent.key for intent in intents}
             saved: list[Binding] = []
+            refused: list[str] = []  # intents of writes Magento refused: nothing was written
             unlink: list[tuple[int, str]] = []
             counted: list[str] = []
             for change, _, extra in chunk:
@@ -535,6 +619,11 @@ class PushSync:
                     run.problem(
                         Problem("products", change.sku, outcome.field if outcome else "", message or "")
                     )
+                    if outcome is not None and change.sku in intended:
+                        if change.binding is None:
+                            refused.append(change.sku)
+                        else:
+                            saved.append(change.binding)  # back to what the binding held before
                     continue
                 old = change.binding
                 magento_id = (
@@ -544,9 +633,12 @@ class PushSync:
                 if change.kind == "create":
                     run.created.add(change.sku)
                 counted.append(_PRODUCT_COUNTERS[change.kind])
-                old_category = old.extra.get("category_id") if old else None
-                if change.kind != "disable" and old_category and old_category != extra.get("category_id"):
-                    unlink.append((int(old_category), change.sku))
+                # Every link an earlier (confirmed or pending) write may have made, but the one wanted.
+                # A disable keeps its categories; only links a pending write added on top go.
+                if change.kind != "disable" or _pending(old) is not None:
+                    keep = extra.get("category_id")
+                    for category_id in sorted(_linked_categories(old) - {keep}):
+                        unlink.append((category_id, change.sku))
             # Category links merge in Magento: the old one is removed before the binding that forgets
             # it is saved, so a crash in between repeats the (idempotent) write and unlink.
             unlinked_failed: set[str] = set()
@@ -560,6 +652,8 @@ class PushSync:
                     continue
                 run.counts.categories_unlinked += 1
             saved = [b for b in saved if b.key not in unlinked_failed]
+            if refused:
+                self.state.delete_bindings(BindingKind.PRODUCT, refused)
             # State is saved only after the writes it covers succeeded.
             if saved:
                 self.state.save_bindings(saved)
@@ -580,6 +674,7 @@ class PushSync:
         config = self.config
         magento = config.magento
         old_extra: dict[str, Any] = dict(change.binding.extra) if change.binding else {}
+        old_extra.pop("pending", None)  # the binding saved after this write is confirmed
         if change.product is None:  # disable
             type_id = old_extra.get("type", "simple")
             write = ProductWrite.model_construct(
@@ -1098,6 +1193,17 @@ _PRODUCT_COUNTERS = {
     "enable": "products_enabled",
     "disable": "products_disabled",
 }
+
+
+def _write_kind(binding: Binding | None) -> Literal["create", "update", "enable"]:
+    """How a desired product is written: as the pending intent said (a create whose outcome is
+    unknown is resent as a create, an upsert), else by what the binding holds."""
+    pending_kind = _pending_kind(binding)
+    if binding is None or pending_kind == "create":
+        return "create"
+    if pending_kind == "enable" or (pending_kind is None and binding.fingerprint == DISABLED):
+        return "enable"
+    return "update"
 
 
 def _problem_fields(problem: Problem) -> dict[str, str]:
