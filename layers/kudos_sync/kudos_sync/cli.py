@@ -200,7 +200,9 @@ def parked_list(
     if all_tenants == (tenant is not None):
         raise typer.BadParameter("give either --tenant or --all")
     table = Table(title=f"{tenant or 'all tenants'}: parked records")
-    for column in ("tenant", "stream", "key", "field", "reason", "attempts", "first seen", "last seen"):
+    for column in ("tenant", "stream", "key"):  # identifiers are never wrapped or cut
+        table.add_column(column, no_wrap=True)
+    for column in ("field", "reason", "attempts", "first seen", "last seen"):
         table.add_column(column)
     if tenant is not None:
         with tenant_adapters(_tenant(tenant)) as adapters:
