@@ -344,7 +344,7 @@ def test_given_price_row_rejected_when_pushed_then_parked_with_magento_message_a
 def test_given_several_store_ids_when_pushed_then_a_base_price_row_per_store_in_batches() -> None:
     h = Harness(
         [style(f"S{i}", f"Style {i}") for i in range(5)],
-        make_config(magento={"store_ids": [0, 1]}, sync={"batch_size": 4}),
+        make_config(magento={"store_ids": [0, 1]}, sync={"batch_size": 4, "concurrency": 1}),
     )
 
     h.push()
@@ -355,6 +355,17 @@ def test_given_several_store_ids_when_pushed_then_a_base_price_row_per_store_in_
         (f"S{i}-1", s) for i in range(5) for s in (0, 1)
     }
     assert [len(b) for b in h.magento.calls_to("save_products")] == [4, 1]
+
+
+def test_given_concurrency_then_each_call_carries_a_batch_per_request_slot() -> None:
+    h = Harness(
+        [style(f"S{i:02}", f"Style {i}") for i in range(10)],
+        make_config(sync={"batch_size": 2, "concurrency": 3}),
+    )
+    h.push()
+    # The adapter splits a call into batch-size requests and sends them in parallel: 6 rows = 3 requests at once.
+    assert [len(b) for b in h.magento.calls_to("save_base_prices")] == [6, 4]
+    assert all(len(b) <= 6 for b in h.magento.calls_to("save_source_items"))
 
 
 # ---------------------------------------------------------------- stock
@@ -588,7 +599,10 @@ def test_given_deadline_when_pushed_then_partial_and_next_run_completes_with_not
 
 
 def test_given_deadline_during_prices_when_pushed_then_next_run_sends_only_the_rest() -> None:
-    h = Harness([style(f"S{i:02}", f"Style {i}") for i in range(6)], make_config(sync={"batch_size": 2}))
+    h = Harness(
+        [style(f"S{i:02}", f"Style {i}") for i in range(6)],
+        make_config(sync={"batch_size": 2, "concurrency": 1}),
+    )
     h.deadline = FakeDeadline(calls=6)  # 2 category creations, 3 product chunks, 1 price chunk
 
     assert h.push().status == "partial"

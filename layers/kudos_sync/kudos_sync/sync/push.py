@@ -174,6 +174,9 @@ class PushSync:
         self.clock = clock
         self.deadline = deadline
         self._batch = config.sync.batch_size
+        # Rows handed to the adapter per call for array endpoints: enough for one request per slot in
+        # flight, so prices and stock use the store's workers in parallel rather than one batch at a time.
+        self._wave = config.sync.batch_size * config.sync.concurrency
         self._stores = tuple(config.magento.store_ids)
         self._run = _Run()
         self._always = always_owned(config)
@@ -796,7 +799,7 @@ class PushSync:
         run = self._run
         to_send, unchanged = self._diff_prices(desired, bindings, present)
         run.counts.unchanged += unchanged
-        per_chunk = max(1, self._batch // max(1, len(self._stores)))
+        per_chunk = max(1, self._wave // max(1, len(self._stores)))
         for skus in _chunks(to_send, per_chunk):
             if self._out_of_time():
                 return
@@ -853,7 +856,7 @@ class PushSync:
         to_save, to_delete, unchanged = self._diff_specials(desired, bindings, present)
         run.counts.unchanged += unchanged
         saving = set(to_save)
-        for chunk in _chunks(to_delete, max(1, self._batch // max(1, len(self._stores)))):
+        for chunk in _chunks(to_delete, max(1, self._wave // max(1, len(self._stores)))):
             if self._out_of_time():
                 return
             rows = [row for binding in chunk for row in _special_rows_of(binding)]
@@ -863,7 +866,7 @@ class PushSync:
             if gone:
                 self.state.delete_bindings(BindingKind.SPECIAL_PRICE, gone)
             run.counts.special_prices_deleted += sum(1 for b in chunk if b.key not in failed)
-        per_chunk = max(1, self._batch // max(1, len(self._stores)))
+        per_chunk = max(1, self._wave // max(1, len(self._stores)))
         for skus in _chunks(to_save, per_chunk):
             if self._out_of_time():
                 return
@@ -933,7 +936,7 @@ class PushSync:
         run = self._run
         to_send, unchanged = self._diff_stock(desired, bindings, present)
         run.counts.unchanged += unchanged
-        for keys in _chunks(to_send, self._batch):
+        for keys in _chunks(to_send, self._wave):
             if self._out_of_time():
                 return
             rows = [
