@@ -363,7 +363,7 @@ def test_given_concurrency_then_each_call_carries_a_batch_per_request_slot() -> 
         make_config(sync={"batch_size": 2, "concurrency": 3}),
     )
     h.push()
-    # The adapter splits a call into batch-size requests and sends them in parallel: 6 rows = 3 requests at once.
+    # The adapter splits a call into batch-size requests sent in parallel: 6 rows = 3 requests at once.
     assert [len(b) for b in h.magento.calls_to("save_base_prices")] == [6, 4]
     assert all(len(b) <= 6 for b in h.magento.calls_to("save_source_items"))
 
