@@ -126,7 +126,8 @@ class SyncSettings(_Strict):
     page_size: int = Field(default=100, ge=1, le=1000)  # documents per search page
     concurrency: int = Field(default=4, ge=1, le=32)  # Magento requests in flight
     overlap_minutes: int = Field(default=10, ge=0, le=1440)  # pull re-read window
-    deadline_margin_seconds: int = Field(default=30, ge=5, le=600)
+    # Time kept back to checkpoint: a chunk of 100 product saves can take ~25 s on a real store.
+    deadline_margin_seconds: int = Field(default=60, ge=5, le=600)
 
 
 class TenantConfig(_Strict):
