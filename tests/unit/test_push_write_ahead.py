@@ -135,6 +135,21 @@ def test_given_binding_save_throttled_after_enable_when_style_leaves_again_then_
     assert_steady(h)
 
 
+def test_given_binding_save_throttled_after_disable_when_style_returns_then_enabled_again() -> None:
+    h, store = harness(style("MUG", "Coffee Mug"))
+    h.push()
+    h.catalogue.remove("MUG")
+    push_with_binding_save_throttled(h, store, "MUG-1")
+    assert h.magento.products["MUG-1"].status == 2
+    assert h.bindings(BindingKind.PRODUCT)["MUG-1"].extra["pending"]["kind"] == "disable"
+
+    h.catalogue.put(style("MUG", "Coffee Mug"))
+    result = h.push()
+
+    assert result.counts.products_enabled == 1 and h.magento.products["MUG-1"].status == 1
+    assert_steady(h)
+
+
 def test_given_binding_save_throttled_after_create_when_still_desired_then_resent_once_and_bound() -> None:
     h, store = harness(style("MUG", "Coffee Mug"))
     push_with_binding_save_throttled(h, store, "MUG-1")

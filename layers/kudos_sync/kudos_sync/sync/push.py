@@ -557,10 +557,9 @@ class PushSync:
 
     def _intent(self, change: _ProductChange, extra: dict[str, Any]) -> Binding | None:
         """The pending binding to save before this write, or None when a lost binding would do no
-        harm (a plain update or a disable: the binding already held leads the next run right)."""
+        harm (a plain update: the binding already held leads the next run right). A disable needs one:
+        were it applied with its binding lost, a style made active again would look unchanged."""
         old = change.binding
-        if change.kind == "disable":
-            return None
         if (
             change.kind == "update"
             and old is not None
@@ -1204,7 +1203,7 @@ def _write_kind(binding: Binding | None) -> Literal["create", "update", "enable"
     pending_kind = _pending_kind(binding)
     if binding is None or pending_kind == "create":
         return "create"
-    if pending_kind == "enable" or (pending_kind is None and binding.fingerprint == DISABLED):
+    if pending_kind in ("enable", "disable") or (pending_kind is None and binding.fingerprint == DISABLED):
         return "enable"
     return "update"
 
