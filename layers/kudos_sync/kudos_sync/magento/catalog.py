@@ -422,35 +422,33 @@ class RestMagentoCatalog:
             outcomes.update(zip(later, results, strict=True))
         return [outcomes[i] for i in range(len(products))]
 
+    def _delete_if_present(
+        self, template: str, path: Mapping[str, str | int], record: str, gone: tuple[str, ...]
+    ) -> None:
+        """DELETE something that may already be gone (a retry, or the web team got there first)."""
+        try:
+            self.client.call("DELETE", template, path=path, scope="all", idempotent=True, record=record)
+        except RecordError as exc:
+            if _reason(exc) not in gone:
+                raise
+
     def unlink_child(self, parent_sku: str, child_sku: str) -> None:
         """Remove one child from a configurable; a child already gone is fine."""
-        try:
-            self.client.call(
-                "DELETE",
-                "/V1/configurable-products/{sku}/children/{child}",
-                path={"sku": parent_sku, "child": child_sku},
-                scope="all",
-                idempotent=True,
-                record=f"{parent_sku} child {child_sku}",
-            )
-        except RecordError as exc:
-            if _reason(exc) not in ("not_found", "not_linked"):
-                raise
+        self._delete_if_present(
+            "/V1/configurable-products/{sku}/children/{child}",
+            {"sku": parent_sku, "child": child_sku},
+            f"{parent_sku} child {child_sku}",
+            ("not_found", "not_linked"),
+        )
 
     def unlink_category(self, category_id: int, sku: str) -> None:
         """Remove one category link; a link already gone is fine."""
-        try:
-            self.client.call(
-                "DELETE",
-                "/V1/categories/{id}/products/{sku}",
-                path={"id": category_id, "sku": sku},
-                scope="all",
-                idempotent=True,
-                record=f"{sku} in category {category_id}",
-            )
-        except RecordError as exc:
-            if _reason(exc) not in ("not_found", "not_linked"):
-                raise
+        self._delete_if_present(
+            "/V1/categories/{id}/products/{sku}",
+            {"id": category_id, "sku": sku},
+            f"{sku} in category {category_id}",
+            ("not_found", "not_linked"),
+        )
 
     # ------------------------------------------------------------ prices
 
@@ -582,18 +580,12 @@ class RestMagentoCatalog:
 
     def delete_media(self, sku: str, entry_id: int) -> None:
         """Delete one gallery entry; an entry already gone is fine."""
-        try:
-            self.client.call(
-                "DELETE",
-                "/V1/products/{sku}/media/{entry}",
-                path={"sku": sku, "entry": entry_id},
-                scope="all",
-                idempotent=True,
-                record=f"{sku} image {entry_id}",
-            )
-        except RecordError as exc:
-            if _reason(exc) != "not_found":
-                raise
+        self._delete_if_present(
+            "/V1/products/{sku}/media/{entry}",
+            {"sku": sku, "entry": entry_id},
+            f"{sku} image {entry_id}",
+            ("not_found",),
+        )
 
 
 def price_failure(item: Mapping[str, Any], batch: Sequence[PriceRow]) -> RowFailure:
