@@ -41,7 +41,7 @@ from .model import (
     special_price_key,
 )
 from .routing import Call, route
-from .search import Collection, parse_search_criteria, search
+from .search import Collection, Filter, parse_search_criteria, search
 from .values import eav_text, json_number, now_text, to_bool, to_decimal, to_int
 
 PRODUCTS = "Magento_Catalog::products"
@@ -614,6 +614,38 @@ def delete_product(call: Call) -> Any:
     return True
 
 
+PRODUCT_ID_FIELDS = frozenset({"entity_id", "id"})
+"""Products are kept in the order they were created, which is ascending id order."""
+
+
+def _indexed_products(store: Store, group: list[Filter]) -> list[Product] | None:
+    """The products an OR group of ``sku``/id ``eq``/``in`` filters can match, from the store's indexes.
+
+    None for any other group. Products come back in id order, the order of ``store.products``.
+    """
+    found: dict[int, Product] = {}
+    for flt in group:
+        if flt.condition_type == "eq":
+            values = [flt.value or ""]
+        elif flt.condition_type == "in":
+            values = [v.strip() for v in (flt.value or "").split(",")]
+        else:
+            return None
+        for value in values:
+            if flt.field == "sku":
+                product = store.product_by_sku(value)
+            elif flt.field in PRODUCT_ID_FIELDS:
+                number = to_decimal(value)
+                if number is None:
+                    number = Decimal(0)  # MySQL casts a non-numeric literal to 0
+                product = store.products.get(int(number)) if number == number.to_integral_value() else None
+            else:
+                return None
+            if product is not None:
+                found[product.id] = product
+    return [found[i] for i in sorted(found)]
+
+
 @route("GET", "/V1/products", PRODUCTS)
 def list_products(call: Call) -> Any:
     criteria = parse_search_criteria(call.query, call.limits)
@@ -624,6 +656,8 @@ def list_products(call: Call) -> Any:
         criteria,
         PRODUCT_COLLECTION,
         on_unknown=lambda name: bad_request("Invalid attribute name: %1", [name]),
+        narrow=lambda group: _indexed_products(store, group),
+        ordered_by=PRODUCT_ID_FIELDS,
     )
     return {
         "items": [render_product(store, p, store_id, detail=False) for p in items],

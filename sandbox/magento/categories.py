@@ -41,18 +41,41 @@ def children_of(store: Store, category_id: int) -> list[Category]:
     )
 
 
-def product_count(store: Store, category_id: int) -> int:
-    """Products in the category or, as categories are anchors by default, in any category below it."""
+def category_members(store: Store) -> dict[int, set[int]]:
+    """Product ids linked to each category, gathered in one pass over the catalogue."""
+    members: dict[int, set[int]] = {}
+    for product in store.products.values():
+        for link in product.category_links:
+            members.setdefault(link.category_id, set()).add(product.id)
+    return members
+
+
+def product_count(store: Store, category_id: int, members: dict[int, set[int]] | None = None) -> int:
+    """Products in the category or, as categories are anchors by default, in any category below it.
+
+    ``members`` (``category_members``) lets a whole tree be counted without a pass over the catalogue for
+    every node."""
     category = store.categories[category_id]
     wanted = {category_id}
     if str(category.custom.get("is_anchor", "1")) not in ("0", "False", "false"):
         wanted |= {c.id for c in store.categories.values() if c.path.startswith(category.path + "/")}
-    return sum(
-        1 for p in store.products.values() if any(link.category_id in wanted for link in p.category_links)
-    )
+    if members is None:
+        members = category_members(store)
+    found: set[int] = set()
+    for wanted_id in wanted:
+        found |= members.get(wanted_id, set())
+    return len(found)
 
 
-def render_tree(store: Store, category: Category, store_id: int, depth: int | None) -> dict[str, Any]:
+def render_tree(
+    store: Store,
+    category: Category,
+    store_id: int,
+    depth: int | None,
+    members: dict[int, set[int]] | None = None,
+) -> dict[str, Any]:
+    if members is None:
+        members = category_members(store)
     children = children_of(store, category.id) if depth is None or depth > 0 else []
     return {
         "id": category.id,
@@ -61,9 +84,10 @@ def render_tree(store: Store, category: Category, store_id: int, depth: int | No
         "is_active": bool(category.value("is_active", store_id)),
         "position": category.position,
         "level": category.level,
-        "product_count": product_count(store, category.id),
+        "product_count": product_count(store, category.id, members),
         "children_data": [
-            render_tree(store, child, store_id, None if depth is None else depth - 1) for child in children
+            render_tree(store, child, store_id, None if depth is None else depth - 1, members)
+            for child in children
         ],
     }
 

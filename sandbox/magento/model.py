@@ -406,6 +406,7 @@ class Store(BaseModel):
     _urls: dict[tuple[int, str], tuple[str, int]] = PrivateAttr(default_factory=dict)
     _url_owned: dict[tuple[str, int], set[tuple[int, str]]] = PrivateAttr(default_factory=dict)
     _media_files: set[str] = PrivateAttr(default_factory=set)
+    _media_suffixes: dict[str, int] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
         self.reindex()
@@ -451,6 +452,7 @@ class Store(BaseModel):
         for product in self.products.values():
             self.index_urls("product", product.id, self.product_request_paths(product))
         self._media_files = {m.file for p in self.products.values() for m in p.media}
+        self._media_suffixes = {}
 
     def store_ids(self) -> list[int]:
         return sorted(self.store_codes.values())
@@ -537,11 +539,17 @@ class Store(BaseModel):
         second = stem[1:2].lower() or "_"
         prefix = f"/{first.replace('.', '_')}/{second.replace('.', '_')}/"
         candidate = f"{prefix}{name}"
-        n = 0
+        # Taken names stay taken, so the search for a free suffix resumes where the last one for this name
+        # stopped rather than walking every earlier upload of the same file name again.
+        n = self._media_suffixes.get(candidate, 0)
+        asked = candidate
+        if n:
+            candidate = f"{prefix}{stem}_{n}{dot}{ext}"
         while candidate in self._media_files:
             n += 1
             candidate = f"{prefix}{stem}_{n}{dot}{ext}"
         self._media_files.add(candidate)
+        self._media_suffixes[asked] = n
         return candidate
 
     # ------------------------------------------------------------ persistence

@@ -34,7 +34,7 @@ from .model import (
     Store,
 )
 from .routing import Call, route
-from .search import Collection, parse_search_criteria, search
+from .search import Collection, Filter, parse_search_criteria, search
 from .values import json_number, money, now_text, timestamp_text, to_decimal, to_int
 
 if TYPE_CHECKING:
@@ -1218,18 +1218,53 @@ CUSTOMER_COLLECTION = Collection(CUSTOMER_COLUMNS, _NUMERIC, ("entity_id",))
 
 
 def _search_results(
-    call: Call, records: list[Any], render: Callable[[Any], dict[str, Any]], collection: Collection
+    call: Call,
+    records: list[Any],
+    render: Callable[[Any], dict[str, Any]],
+    collection: Collection,
+    entity_id: Callable[[Any], int] = lambda r: int(r.entity_id),
 ) -> Any:
     criteria = parse_search_criteria(call.query, call.limits)
-    rendered = {id(r): render(r) for r in records}
+    rendered: dict[int, dict[str, Any]] = {}
+
+    def rendering(record: Any) -> dict[str, Any]:
+        # Only the records a search reads are rendered: a lookup by id must not render every document.
+        found = rendered.get(id(record))
+        if found is None:
+            found = rendered[id(record)] = render(record)
+        return found
+
     page, total = search(
-        records, lambda r: _row(rendered[id(r)]), criteria, collection, on_unknown=_unknown_column
+        records,
+        lambda r: _row(rendering(r)),
+        criteria,
+        collection,
+        on_unknown=_unknown_column,
+        narrow=lambda group: _by_entity_id(records, group, entity_id),
     )
     return {
-        "items": [rendered[id(r)] for r in page],
+        "items": [rendering(r) for r in page],
         "search_criteria": criteria.echo(),
         "total_count": total,
     }
+
+
+def _by_entity_id(
+    records: list[Any], group: list[Filter], entity_id: Callable[[Any], int]
+) -> list[Any] | None:
+    """The records an OR group of ``entity_id`` ``eq``/``in`` filters can match, in their own order."""
+    wanted: set[int] = set()
+    for flt in group:
+        if flt.field != "entity_id" or flt.condition_type not in ("eq", "in"):
+            return None
+        values = [flt.value or ""] if flt.condition_type == "eq" else (flt.value or "").split(",")
+        for value in values:
+            number = to_decimal(value)
+            if number is None:
+                number = Decimal(0)  # MySQL casts a non-numeric literal to 0
+            if number == number.to_integral_value():
+                wanted.add(int(number))
+    return [r for r in records if entity_id(r) in wanted]
 
 
 def _row(rendered: dict[str, Any]) -> dict[str, Any]:
@@ -1332,7 +1367,13 @@ def refund_order(call: Call) -> Any:
 
 @route("GET", "/V1/customers/search", CUSTOMERS)
 def search_customers(call: Call) -> Any:
-    return _search_results(call, list(call.store.customers.values()), render_customer, CUSTOMER_COLLECTION)
+    return _search_results(
+        call,
+        list(call.store.customers.values()),
+        render_customer,
+        CUSTOMER_COLLECTION,
+        entity_id=lambda c: int(c.id),
+    )
 
 
 @route("GET", "/V1/customers/{customerId}", CUSTOMERS)

@@ -203,66 +203,85 @@ def _like_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(out) + "$", re.IGNORECASE | re.DOTALL)
 
 
-def _compare(actual: Any, expected: str, numeric: bool) -> int | None:
-    """-1/0/1 as MySQL would compare ``column <op> 'expected'``; None when the row value is NULL."""
-    if actual is None:
-        return None
-    if numeric:
-        a = to_decimal(actual)
-        b = to_decimal(expected)
-        if a is None:
-            return None
-        if b is None:
-            b = Decimal(0)  # MySQL casts a non-numeric literal to 0
-        return (a > b) - (a < b)
-    sa, sb = _norm_text(actual), expected.casefold()
-    return (sa > sb) - (sa < sb)
+def _numeric_literal(expected: str) -> Decimal:
+    value = to_decimal(expected)
+    return value if value is not None else Decimal(0)  # MySQL casts a non-numeric literal to 0
 
 
-def _scalar_match(actual: Any, flt: Filter, numeric: bool) -> bool:
-    cond = flt.condition_type
-    value = flt.value or ""
-    if cond == "null":
-        return actual is None or actual == []
-    if cond == "notnull":
-        return actual is not None and actual != []
-    if isinstance(actual, list):
-        # multi-valued fields (category ids, website ids): match when any value matches
-        return (
-            any(_scalar_match(a, flt, numeric) for a in actual)
-            if cond not in ("neq", "nin")
-            else all(_scalar_match(a, flt, numeric) for a in actual)
-        )
-    if actual is None:
-        return False
-    if cond in ("eq", "neq", "gt", "gteq", "moreq", "lt", "lteq", "from", "to"):
-        c = _compare(actual, value, numeric)
-        if c is None:
+_OUTCOMES: dict[str, Callable[[int], bool]] = {
+    "eq": lambda c: c == 0,
+    "neq": lambda c: c != 0,
+    "gt": lambda c: c > 0,
+    "gteq": lambda c: c >= 0,
+    "moreq": lambda c: c >= 0,
+    "from": lambda c: c >= 0,
+    "lt": lambda c: c < 0,
+    "lteq": lambda c: c <= 0,
+    "to": lambda c: c <= 0,
+}
+
+
+class _Test:
+    """One filter as MySQL applies it to a column value.
+
+    The literal is parsed, an ``in`` list split into a set and a ``like`` pattern compiled once per search,
+    not once per row: a search over a large catalogue must not pay that per product.
+    """
+
+    __slots__ = ("condition", "literal", "numeric", "options", "outcome", "pattern")
+
+    def __init__(self, flt: Filter, numeric: bool) -> None:
+        condition = flt.condition_type
+        value = flt.value or ""
+        self.condition = condition
+        self.numeric = numeric
+        self.literal: Any = None
+        self.options: frozenset[Any] = frozenset()
+        self.pattern: re.Pattern[str] | None = None
+        # unknown condition types fall back to equality
+        self.outcome = _OUTCOMES.get(condition, _OUTCOMES["eq"])
+        if condition in ("in", "nin"):
+            options = [v.strip() for v in value.split(",")]
+            self.options = frozenset(_numeric_literal(o) if numeric else o.casefold() for o in options)
+        elif condition in ("like", "nlike"):
+            self.pattern = _like_regex(value)
+        elif condition in ("finset", "nfinset") or not numeric:
+            self.literal = value.casefold()
+        elif condition not in ("null", "notnull"):
+            self.literal = _numeric_literal(value)
+
+    def _key(self, actual: Any) -> Any:
+        """The column value as compared: a Decimal (None when not numeric) or collated text."""
+        return to_decimal(actual) if self.numeric else _norm_text(actual)
+
+    def __call__(self, actual: Any) -> bool:
+        condition = self.condition
+        if condition == "null":
+            return actual is None or actual == []
+        if condition == "notnull":
+            return actual is not None and actual != []
+        if isinstance(actual, list):
+            # multi-valued fields (category ids, website ids): match when any value matches
+            if condition in ("neq", "nin"):
+                return all(self(a) for a in actual)
+            return any(self(a) for a in actual)
+        if actual is None:
             return False
-        return {
-            "eq": c == 0,
-            "neq": c != 0,
-            "gt": c > 0,
-            "gteq": c >= 0,
-            "moreq": c >= 0,
-            "from": c >= 0,
-            "lt": c < 0,
-            "lteq": c <= 0,
-            "to": c <= 0,
-        }[cond]
-    if cond in ("in", "nin"):
-        options = [v.strip() for v in value.split(",")]
-        hit = any(_compare(actual, o, numeric) == 0 for o in options)
-        return hit if cond == "in" else not hit
-    if cond in ("like", "nlike"):
-        hit = bool(_like_regex(value).match(_norm_text(actual)))
-        return hit if cond == "like" else not hit
-    if cond in ("finset", "nfinset"):
-        members = [m.strip().casefold() for m in str(actual).split(",")]
-        hit = value.casefold() in members
-        return hit if cond == "finset" else not hit
-    c = _compare(actual, value, numeric)  # unknown condition types fall back to equality
-    return c == 0
+        if condition in ("in", "nin"):
+            key = self._key(actual)
+            hit = key is not None and key in self.options
+            return hit if condition == "in" else not hit
+        if condition in ("like", "nlike"):
+            assert self.pattern is not None
+            hit = bool(self.pattern.match(_norm_text(actual)))
+            return hit if condition == "like" else not hit
+        if condition in ("finset", "nfinset"):
+            hit = self.literal in [m.strip().casefold() for m in str(actual).split(",")]
+            return hit if condition == "finset" else not hit
+        key = self._key(actual)
+        if key is None:
+            return False
+        return self.outcome((key > self.literal) - (key < self.literal))
 
 
 @dataclass(frozen=True)
@@ -280,13 +299,23 @@ class Collection:
             raise UnknownFieldError(name)
 
 
+_Groups = list[list[tuple[str, _Test]]]
+
+
+def _compile(criteria: SearchCriteria, collection: Collection) -> _Groups:
+    return [
+        [(f.field, _Test(f, f.field in collection.numeric)) for f in group]
+        for group in criteria.filter_groups
+        if group
+    ]
+
+
+def _matches(row: Row, groups: _Groups) -> bool:
+    return all(any(test(row.get(name)) for name, test in group) for group in groups)
+
+
 def matches(row: Row, criteria: SearchCriteria, collection: Collection) -> bool:
-    for group in criteria.filter_groups:
-        if not group:
-            continue
-        if not any(_scalar_match(row.get(f.field), f, f.field in collection.numeric) for f in group):
-            return False
-    return True
+    return _matches(row, _compile(criteria, collection))
 
 
 def _sort_key(value: Any, numeric: bool) -> tuple[int, Any]:
@@ -304,8 +333,17 @@ def search[T](
     criteria: SearchCriteria,
     collection: Collection,
     on_unknown: Callable[[str], MagentoError],
+    *,
+    narrow: Callable[[list[Filter]], Iterable[T] | None] | None = None,
+    ordered_by: frozenset[str] = frozenset(),
 ) -> tuple[list[T], int]:
-    """Filter, sort and page ``records``; return the page and the total count."""
+    """Filter, sort and page ``records``; return the page and the total count.
+
+    ``narrow(group)`` may answer, from an index and in the order of ``records``, a superset of the records
+    that one filter group can match (None when it cannot); every filter is still applied to them.
+    ``ordered_by`` names unique, never-null fields ``records`` already ascend by, so a sort on one of them
+    needs no sorting. Both keep a search of a large collection from touching every record.
+    """
     for group in criteria.filter_groups:
         for flt in group:
             try:
@@ -317,9 +355,22 @@ def search[T](
             collection.check(name)
         except UnknownFieldError:
             raise on_unknown(name) from None
-    pairs = [(r, row_of(r)) for r in records]
-    hits = [(r, row) for r, row in pairs if matches(row, criteria, collection)]
+    groups = _compile(criteria, collection)
+    if narrow is not None:
+        for group in criteria.filter_groups:
+            candidates = narrow(group) if group else None
+            if candidates is not None:
+                records = candidates
+                break
     orders = criteria.sort_orders or [(f, "ASC") for f in collection.default_sort]
+    if orders and orders[0][0] in ordered_by:
+        # the first order is on a unique field the records already follow: later orders cannot apply
+        found = [r for r in records if _matches(row_of(r), groups)] if groups else list(records)
+        if orders[0][1] == "DESC":
+            found.reverse()
+        return _page(found, criteria)
+    pairs = [(r, row_of(r)) for r in records]
+    hits = [(r, row) for r, row in pairs if _matches(row, groups)]
     for name, direction in reversed(orders):
         numeric = name in collection.numeric
 
@@ -327,13 +378,17 @@ def search[T](
             return _sort_key(pair[1].get(name), numeric)
 
         hits.sort(key=key, reverse=direction == "DESC")
+    return _page([r for r, _ in hits], criteria)
+
+
+def _page[T](hits: list[T], criteria: SearchCriteria) -> tuple[list[T], int]:
     total = len(hits)
     size = criteria.page_size or 0
     if size > 0:
         page = max(criteria.current_page or 1, 1)
         start = (page - 1) * size
         hits = hits[start : start + size]
-    return [r for r, _ in hits], total
+    return hits, total
 
 
 # ---------------------------------------------------------------- fields=

@@ -162,3 +162,15 @@ def test_given_gallery_in_product_save_then_it_replaces_and_omitting_keeps(sandb
 def test_given_unknown_product_then_404(sandbox_client) -> None:
     response = sandbox_client.post("/V1/products/NOPE/media", json={"entry": image_entry()})
     assert response.status_code == 404
+
+
+def test_given_the_same_file_name_again_then_next_free_suffix(magento_sandbox) -> None:
+    store = magento_sandbox.store
+    assert [store.claim_media_file("tee.png") for _ in range(3)] == [
+        "/t/e/tee.png",
+        "/t/e/tee_1.png",
+        "/t/e/tee_2.png",
+    ]
+    assert store.claim_media_file("tee_3.png") == "/t/e/tee_3.png"  # a name that looks like a suffix
+    assert store.claim_media_file("tee.png") == "/t/e/tee_4.png"
+    assert store.claim_media_file("Tee.png") == "/t/e/Tee.png"

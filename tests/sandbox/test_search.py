@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from sandbox.magento.errors import bad_request
+from sandbox.magento.search import Collection, Filter, SearchCriteria, search
 from sandbox.magento.testing import SandboxClient, search_query, simple_product
 
 
@@ -175,3 +179,58 @@ def test_given_unknown_field_on_sales_collection_then_masked_500(catalogue) -> N
     response = catalogue.get("/V1/orders", params=search_query(filters=[[("no_such_column", "1", "eq")]]))
     assert response.status_code == 500
     assert response.json()["message"].startswith("Internal Error. Details are available in Magento log file.")
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ([[("sku", " hat-1 , tee-2,NONE", "in")]], ["TEE-2", "HAT-1"]),  # trimmed, case-insensitive
+        ([[("sku", "HAT-1", "eq"), ("sku", "tee-1", "eq")]], ["TEE-1", "HAT-1"]),
+        ([[("sku", "HAT-1,TEE-1,SOCK-1", "in")], [("status", "1", "eq")]], ["TEE-1", "SOCK-1"]),
+        ([[("sku", "HAT-1", "eq"), ("price", "20", "eq")]], ["TEE-1", "HAT-1"]),  # not an index lookup
+        ([[("entity_id", "5.0,2,abc", "in")]], ["TEE-2", "HAT-1"]),  # numeric; "abc" is 0
+        ([[("id", "3", "eq")]], ["DRESS-1"]),
+    ],
+)
+def test_given_sku_and_id_filters_then_same_rows_as_a_scan(catalogue, filters, expected) -> None:
+    names = {"TEE-1": "crew tee", "TEE-2": "v tee", "DRESS-1": "maxi dress", "SOCK-1": "sock", "HAT-1": "hat"}
+    assert skus(catalogue, filters=filters) == expected
+    by_name = sorted(expected, key=names.__getitem__, reverse=True)
+    assert skus(catalogue, filters=filters, sort=[("name", "DESC")]) == by_name
+
+
+def test_given_entity_id_order_then_pages_follow_creation_order(catalogue) -> None:
+    assert skus(catalogue, sort=[("entity_id", "DESC")], page_size=2, current_page=1) == ["HAT-1", "SOCK-1"]
+    assert skus(catalogue, sort=[("id", "ASC"), ("name", "DESC")], page_size=2, current_page=2) == [
+        "DRESS-1",
+        "SOCK-1",
+    ]
+    assert skus(catalogue, filters=[[("status", "2", "eq")]], sort=[("entity_id", "DESC")]) == [
+        "HAT-1",
+        "DRESS-1",
+    ]
+
+
+def test_given_a_narrowed_search_then_only_candidates_are_read() -> None:
+    records = list(range(1000))
+    seen: list[int] = []
+
+    def row_of(r: int) -> dict[str, Any]:
+        seen.append(r)
+        return {"n": r, "parity": r % 2}
+
+    criteria = SearchCriteria(
+        filter_groups=[[Filter("n", "7,3,500", "in")], [Filter("parity", "1", "eq")]],
+        sort_orders=[("n", "DESC")],
+    )
+    collection = Collection(frozenset({"n", "parity"}), frozenset({"n", "parity"}))
+    page, total = search(
+        records,
+        row_of,
+        criteria,
+        collection,
+        on_unknown=lambda name: bad_request(name),
+        narrow=lambda group: [3, 7, 500] if group[0].field == "n" else None,
+    )
+    assert (page, total) == ([7, 3], 2)
+    assert sorted(set(seen)) == [3, 7, 500]
