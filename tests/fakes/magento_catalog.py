@@ -15,7 +15,7 @@ write was applied) can be injected after N writes.
 
 import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -217,8 +217,13 @@ class FakeMagentoCatalog:
         self._record("find_products", list(skus))
         return {sku: self.products[sku].entity_id for sku in skus if sku in self.products}
 
-    def save_products(self, products: Sequence[ProductWrite]) -> list[WriteOutcome]:
+    def save_products(
+        self, products: Sequence[ProductWrite], known_ids: Mapping[str, int] | None = None
+    ) -> list[WriteOutcome]:
         self._record("save_products", list(products))
+        for child, entity_id in (known_ids or {}).items():
+            # A caller must only pass ids Magento gave it for these very SKUs.
+            assert child in self.products and self.products[child].entity_id == entity_id, child
         outcomes: list[WriteOutcome] = []
         for write in products:
             outcome = self._save_product(write)

@@ -579,7 +579,11 @@ def test_given_crash_between_magento_write_and_binding_save_when_rerun_then_noth
 
 
 def test_given_deadline_when_pushed_then_partial_and_next_run_completes_with_nothing_sent_twice() -> None:
-    h = Harness([style(f"S{i:02}", f"Style {i}") for i in range(12)], make_config(sync={"batch_size": 5}))
+    # Product writes go a wave (batch_size x concurrency) at a time: one request slot here.
+    h = Harness(
+        [style(f"S{i:02}", f"Style {i}") for i in range(12)],
+        make_config(sync={"batch_size": 5, "concurrency": 1}),
+    )
     for i in range(12):
         h.catalogue.set_stock(f"S{i:02}-1", "SHOP", i)
     h.deadline = FakeDeadline(calls=4)  # two category creations, two chunks of products, then out of time

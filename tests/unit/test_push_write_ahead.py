@@ -2,7 +2,7 @@
 save_bindings after the write, or the run ended right after it) is reconciled by the next run, not
 forgotten (docs/reliability.md, "Known weaknesses found by the harness")."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pytest
 from kudos_sync.config import TenantConfig
@@ -98,7 +98,9 @@ def test_given_create_that_never_reached_magento_when_style_leaves_then_binding_
 ) -> None:
     h, _ = harness(style("MUG", "Coffee Mug"))
 
-    def connection_reset(products: Sequence[ProductWrite]) -> list[WriteOutcome]:
+    def connection_reset(
+        products: Sequence[ProductWrite], known_ids: Mapping[str, int] | None = None
+    ) -> list[WriteOutcome]:
         raise TransientError("connection reset before the request was sent")
 
     monkeypatch.setattr(h.magento, "save_products", connection_reset)

@@ -83,4 +83,5 @@ class RunRecord(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict)  # e.g. {"stock_sent": 12, "parked": 1}
     requests: dict[str, int] = Field(default_factory=dict)  # Magento requests per endpoint
     items: dict[str, int] = Field(default_factory=dict)  # Magento array items per endpoint
+    seconds: dict[str, float] = Field(default_factory=dict)  # per step of the run, e.g. {"products": 41.2}
     error: str | None = None

@@ -384,9 +384,12 @@ class RestMagentoCatalog:
         magento_id = result.get("id") if isinstance(result, Mapping) else None
         return WriteOutcome(key=write.sku, magento_id=int(magento_id) if magento_id is not None else None)
 
-    def save_products(self, products: Sequence[ProductWrite]) -> list[WriteOutcome]:
+    def save_products(
+        self, products: Sequence[ProductWrite], known_ids: Mapping[str, int] | None = None
+    ) -> list[WriteOutcome]:
         """Upsert each product; one outcome per product, in order. Configurable parents with
-        children go after the rest, so children saved in the same call can be linked by id.
+        children go after the rest, so children saved in the same call can be linked by id;
+        `known_ids` are children's ids the caller already holds, the rest are looked up.
         A rejected product is an outcome with an error; a transient failure (after retries) raises."""
         outcomes: dict[int, WriteOutcome] = {}
         first = [i for i, p in enumerate(products) if not (p.type_id == "configurable" and p.child_skus)]
@@ -401,7 +404,8 @@ class RestMagentoCatalog:
         results = run_concurrently(save_plain, first, self.workers)
         outcomes.update(zip(first, results, strict=True))
         if later:
-            known = {o.key: o.magento_id for o in outcomes.values() if o.magento_id is not None}
+            known: dict[str, int | None] = dict(known_ids or {})
+            known.update({o.key: o.magento_id for o in outcomes.values() if o.magento_id is not None})
             missing = sorted({c for i in later for c in products[i].child_skus or () if c not in known})
             if missing:
                 known.update(self.find_products(missing))

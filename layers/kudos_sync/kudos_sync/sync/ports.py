@@ -4,7 +4,7 @@ Every adapter instance is bound to one tenant when it is built, so the core cann
 tenant's state, images or credentials by passing the wrong id.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
@@ -167,7 +167,10 @@ class MagentoCatalog(Protocol):
         """Magento ids of the SKUs that already exist."""
         ...
 
-    def save_products(self, products: Sequence[ProductWrite]) -> list[WriteOutcome]: ...
+    def save_products(
+        self, products: Sequence[ProductWrite], known_ids: Mapping[str, int] | None = None
+    ) -> list[WriteOutcome]:
+        """One outcome per product, in order; `known_ids`: Magento ids of children the caller holds."""
 
     def unlink_child(self, parent_sku: str, child_sku: str) -> None: ...
 

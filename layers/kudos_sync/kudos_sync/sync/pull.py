@@ -106,6 +106,10 @@ class PullResult:
                 flat[f"{name}_total"] = flat.get(f"{name}_total", 0) + value
         return flat
 
+    def summary_seconds(self) -> dict[str, float]:
+        """Seconds per step: the pull's time is its streams' (the run record's start and end)."""
+        return {}
+
 
 class _End(Enum):
     DONE = "done"

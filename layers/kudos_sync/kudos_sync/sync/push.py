@@ -3,9 +3,11 @@
 One run reads the whole Internet-Active catalogue set-based, maps it to the Magento shape it should
 have, loads the bindings of each kind once, and sends only what differs, in dependency order:
 categories, attribute options, products (children before parents), base prices, special prices,
-stock, images. Bindings are saved right after the writes they cover succeeded, chunk by chunk, so a
-crash or a deadline loses nothing and the next run resumes where this one stopped without sending
-anything twice. A bad record is parked and skipped; it never blocks the others.
+stock, images. Bindings are saved after the writes they cover succeeded, chunk by chunk, on a
+write-behind thread (`BindingWriter`) so the store's workers never wait on state; a crash or a
+deadline loses nothing (an unsaved binding means an idempotent resend) and the next run resumes where
+this one stopped. A bad record is parked and skipped; it never blocks the others. Requests go out a
+wave at a time (batch size x concurrency), and image galleries are synced several styles at once.
 
 Product writes that Magento could not be asked about afterwards (a create, an enable, a move to
 another category or parent) are written ahead: a *pending* binding records the intent (the kind of
@@ -20,8 +22,11 @@ pending binding by a normal one, so a steady catalogue costs nothing extra.
 import hashlib
 import logging
 import re
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -52,6 +57,7 @@ from kudos_sync.domain.push_mapping import (
     stock_fingerprint,
 )
 from kudos_sync.domain.state import Binding, BindingKind, ParkedRecord
+from kudos_sync.sync.binding_writer import BindingWriter, Ticket
 from kudos_sync.sync.ports import (
     CatalogueSource,
     Clock,
@@ -95,6 +101,19 @@ class _ProductChange:
 
 
 @dataclass(slots=True)
+class _Phases:
+    """Seconds each step of a run took, logged with its counts: where a slow run spent its time."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    _mark: float = field(default_factory=time.monotonic)
+
+    def done(self, phase: str) -> None:
+        now = time.monotonic()
+        self.seconds[phase] = round(now - self._mark, 3)
+        self._mark = now
+
+
+@dataclass(slots=True)
 class _Run:
     """Mutable bookkeeping of one run."""
 
@@ -102,10 +121,20 @@ class _Run:
     problems: dict[tuple[str, str], list[Problem]] = field(default_factory=dict)
     failed_products: set[str] = field(default_factory=set)
     created: set[str] = field(default_factory=set)
+    saved_ids: dict[str, int] = field(default_factory=dict)  # Magento ids returned by this run's saves
     partial: bool = False
 
     def problem(self, problem: Problem) -> None:
         self.problems.setdefault((problem.stream, problem.key), []).append(problem)
+
+    def add_images_of(self, other: "_Run") -> None:
+        """Fold in what one style's image sync (run on a worker thread) counted and found."""
+        self.counts.images_staged += other.counts.images_staged
+        self.counts.images_uploaded += other.counts.images_uploaded
+        self.counts.images_deleted += other.counts.images_deleted
+        for problems in other.problems.values():
+            for problem in problems:
+                self.problem(problem)
 
 
 def _chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -179,6 +208,9 @@ class PushSync:
         self._wave = config.sync.batch_size * config.sync.concurrency
         self._stores = tuple(config.magento.store_ids)
         self._run = _Run()
+        self._writer: BindingWriter | None = None
+        # CI Office reads of image bytes happen on image workers; one at a time keeps any driver safe.
+        self._catalogue_lock = threading.Lock()
         self._always = always_owned(config)
         self._ownership = {name: config.owns(name) for name in ("price", "special_price", "stock", "images")}
 
@@ -187,31 +219,46 @@ class PushSync:
     def run(self) -> PushResult:
         """Send what differs from the bindings; returns `partial` when the deadline stopped it."""
         self._run = run = _Run()
+        phases = _Phases()
         desired = self._read_and_map()
+        phases.done("read")
         bindings = {kind: self.state.load_bindings(kind) for kind in _PUSH_KINDS}
         parked_before = [r for r in self.state.list_parked() if r.stream in PUSH_STREAMS]
+        phases.done("state")
         for problem in desired.problems:
             run.problem(problem)
 
-        category_ids = self._ensure_categories(
-            desired, bindings[BindingKind.CATEGORY], bindings[BindingKind.PRODUCT]
-        )
-        option_ids = self._ensure_options(desired, bindings[BindingKind.OPTION])
-        self._push_products(desired, bindings[BindingKind.PRODUCT], category_ids, option_ids)
-        present = {
-            sku
-            for sku in desired.products
-            if sku in bindings[BindingKind.PRODUCT] and sku not in run.failed_products
-        }
-        self._push_prices(desired, bindings[BindingKind.PRICE], present)
-        self._push_specials(desired, bindings[BindingKind.SPECIAL_PRICE], present)
-        self._push_stock(desired, bindings[BindingKind.STOCK], present)
-        self._push_images(desired, bindings[BindingKind.IMAGES], present)
+        # Leaving the block waits for every binding to be saved (and raises if one could not be).
+        with BindingWriter(self.state) as self._writer:
+            category_ids = self._ensure_categories(
+                desired, bindings[BindingKind.CATEGORY], bindings[BindingKind.PRODUCT]
+            )
+            option_ids = self._ensure_options(desired, bindings[BindingKind.OPTION])
+            phases.done("categories_options")
+            self._push_products(desired, bindings[BindingKind.PRODUCT], category_ids, option_ids)
+            phases.done("products")
+            present = {
+                sku
+                for sku in desired.products
+                if sku in bindings[BindingKind.PRODUCT] and sku not in run.failed_products
+            }
+            self._push_prices(desired, bindings[BindingKind.PRICE], present)
+            self._push_specials(desired, bindings[BindingKind.SPECIAL_PRICE], present)
+            phases.done("prices")
+            self._push_stock(desired, bindings[BindingKind.STOCK], present)
+            phases.done("stock")
+            self._push_images(desired, bindings[BindingKind.IMAGES], present)
+            phases.done("images")
+        self._writer = None
+        phases.done("state_flush")
         self._settle_parked(parked_before)
+        phases.done("parked")
 
         status: Literal["succeeded", "partial"] = "partial" if run.partial else "succeeded"
-        logger.info("push %s: %s", status, run.counts.model_dump())
-        return PushResult(status=status, counts=run.counts, problems=self._problem_list())
+        logger.info("push %s: %s; seconds per phase: %s", status, run.counts.model_dump(), phases.seconds)
+        return PushResult(
+            status=status, counts=run.counts, problems=self._problem_list(), phase_seconds=phases.seconds
+        )
 
     def plan(self) -> PushPlan:
         """What run() would do now, computed from the same diff. Writes nothing anywhere and reads
@@ -295,6 +342,13 @@ class PushSync:
     def _today(self) -> date:
         return self.clock.now().date()
 
+    @property
+    def _writes(self) -> BindingWriter:
+        """Where run() saves bindings (write-behind, in order)."""
+        if self._writer is None:
+            raise RuntimeError("bindings are written only inside PushSync.run()")
+        return self._writer
+
     def _out_of_time(self) -> bool:
         """True (and the run becomes partial) once the deadline margin is reached."""
         run = self._run
@@ -366,14 +420,15 @@ class PushSync:
                     self._run.problem(Problem("products", path, "category_path", f"category {path}: {exc}"))
                     continue
                 self._run.counts.categories_created += 1
-                # Bound at once: a crash after this must not create the category a second time.
-                self.state.save_bindings([_binding(BindingKind.CATEGORY, path, "", category_id, {})])
+                # Should this binding be lost in a crash, the next run's cache miss lists the tree and
+                # finds the category by parent and name: it is never created twice.
+                self._writes.save([_binding(BindingKind.CATEGORY, path, "", category_id, {})])
             else:
                 found.append(_binding(BindingKind.CATEGORY, path, "", category_id, {}))
             resolved[path] = category_id
             cache[path] = _binding(BindingKind.CATEGORY, path, "", category_id, {})
         if found:
-            self.state.save_bindings(found)
+            self._writes.save(found)
         return resolved
 
     # ------------------------------------------------------------ b. attribute options
@@ -411,13 +466,14 @@ class PushSync:
                         self._run.problem(Problem("products", key, attribute, f"option {key}: {exc}"))
                         continue
                     self._run.counts.options_created += 1
-                    self.state.save_bindings([_binding(BindingKind.OPTION, key, "", option_id, {})])
+                    # A lost binding is harmless: the next run's cache miss lists the options first.
+                    self._writes.save([_binding(BindingKind.OPTION, key, "", option_id, {})])
                 else:
                     found.append(_binding(BindingKind.OPTION, key, "", option_id, {}))
                 resolved[(attribute, label)] = option_id
                 cache[key] = _binding(BindingKind.OPTION, key, "", option_id, {})
             if found:
-                self.state.save_bindings(found)
+                self._writes.save(found)
         return resolved
 
     # ------------------------------------------------------------ c. products
@@ -506,7 +562,7 @@ class PushSync:
             binding = bindings[child]
             extra = {**binding.extra, "parent": None}
             new = _binding(BindingKind.PRODUCT, child, binding.fingerprint, binding.magento_id, extra)
-            self.state.save_bindings([new])
+            self._writes.save([new])
             bindings[child] = new
 
         # Parents last, with the children actually in Magento (a child that failed is linked on a
@@ -548,7 +604,7 @@ class PushSync:
         never_made = [sku for sku in unsure if sku not in found]
         if not never_made:
             return changes
-        self.state.delete_bindings(BindingKind.PRODUCT, never_made)
+        self._writes.delete(BindingKind.PRODUCT, never_made)
         for sku in never_made:
             bindings.pop(sku, None)
         logger.info("forgot %d pending product creates that never reached Magento", len(never_made))
@@ -600,15 +656,23 @@ class PushSync:
                 run.problem(Problem("products", change.sku, exc.field, str(exc)))
                 continue
             ready.append((change, write, extra))
-        for chunk in _chunks(ready, self._batch):
+        chunks = list(_chunks(ready, self._wave))
+        if not chunks:
+            return
+        # Write ahead: once a request is sent its effect may outlive this run's state, so a chunk's
+        # intents are durable before it goes. The next chunk's are saved while this one is in flight.
+        intents, ticket = self._write_intents(chunks[0])
+        for index, chunk in enumerate(chunks):
             if self._out_of_time():
-                return
-            # Write ahead: once the request is sent its effect may outlive this run's state.
-            intents = [i for i in (self._intent(c, extra) for c, _, extra in chunk) if i is not None]
-            if intents:
-                self.state.save_bindings(intents)
-            outcomes = {o.key: o for o in self.magento.save_products([write for _, write, _ in chunk])}
-            intended = {intent.key for intent in intents}
+                return  # intents saved for unsent writes are reconciled by the next run
+            ticket.wait()
+            current = intents
+            if index + 1 < len(chunks):
+                intents, ticket = self._write_intents(chunks[index + 1])
+            known_ids = self._child_ids(chunk)
+            writes = [write for _, write, _ in chunk]
+            outcomes = {o.key: o for o in self.magento.save_products(writes, known_ids)}
+            intended = {intent.key for intent in current}
             saved: list[Binding] = []
             refused: list[str] = []  # intents of writes Magento refused: nothing was written
             unlink: list[tuple[int, str]] = []
@@ -632,6 +696,8 @@ class PushSync:
                     outcome.magento_id if outcome.magento_id is not None else old.magento_id if old else None
                 )
                 saved.append(_binding(BindingKind.PRODUCT, change.sku, change.fingerprint, magento_id, extra))
+                if outcome.magento_id is not None:
+                    run.saved_ids[change.sku] = outcome.magento_id
                 if change.kind == "create":
                     run.created.add(change.sku)
                 counted.append(_PRODUCT_COUNTERS[change.kind])
@@ -655,14 +721,29 @@ class PushSync:
                 run.counts.categories_unlinked += 1
             saved = [b for b in saved if b.key not in unlinked_failed]
             if refused:
-                self.state.delete_bindings(BindingKind.PRODUCT, refused)
+                self._writes.delete(BindingKind.PRODUCT, refused)
             # State is saved only after the writes it covers succeeded.
-            if saved:
-                self.state.save_bindings(saved)
+            self._writes.save(saved)
             for binding in saved:
                 bindings[binding.key] = binding
             for counter in counted:
                 setattr(run.counts, counter, getattr(run.counts, counter) + 1)
+
+    def _write_intents(
+        self, chunk: Sequence[tuple[_ProductChange, ProductWrite, dict[str, Any]]]
+    ) -> tuple[list[Binding], Ticket]:
+        intents = [i for i in (self._intent(c, extra) for c, _, extra in chunk) if i is not None]
+        return intents, self._writes.save(intents)
+
+    def _child_ids(
+        self, chunk: Sequence[tuple[_ProductChange, ProductWrite, dict[str, Any]]]
+    ) -> dict[str, int]:
+        """Ids Magento returned this run for the children these parents link, so the adapter need not
+        look them up. Only this run's: an older bound id may be stale (a product deleted in Magento)."""
+        saved = self._run.saved_ids
+        return {
+            child: saved[child] for _, write, _ in chunk for child in write.child_skus or () if child in saved
+        }
 
     def _product_write(
         self,
@@ -818,8 +899,7 @@ class PushSync:
                 for sku in skus
                 if sku not in failed
             ]
-            if saved:
-                self.state.save_bindings(saved)
+            self._writes.save(saved)
             run.counts.prices_sent += len(saved)
 
     def _diff_specials(
@@ -863,7 +943,7 @@ class PushSync:
             failed = self._park_row_failures("special_prices", failures)
             gone = [b.key for b in chunk if b.key not in failed and b.key not in saving]
             if gone:
-                self.state.delete_bindings(BindingKind.SPECIAL_PRICE, gone)
+                self._writes.delete(BindingKind.SPECIAL_PRICE, gone)
             run.counts.special_prices_deleted += sum(1 for b in chunk if b.key not in failed)
         per_chunk = max(1, self._wave // max(1, len(self._stores)))
         for skus in _chunks(to_save, per_chunk):
@@ -900,8 +980,7 @@ class PushSync:
                         BindingKind.SPECIAL_PRICE, sku, special_fingerprint(want, self._stores), None, extra
                     )
                 )
-            if saved:
-                self.state.save_bindings(saved)
+            self._writes.save(saved)
             run.counts.special_prices_sent += len(saved)
 
     def _park_row_failures(self, stream: str, failures: Sequence[RowFailure]) -> set[str]:
@@ -967,8 +1046,7 @@ class PushSync:
                 for key in keys
                 if key not in failed_keys
             ]
-            if saved:
-                self.state.save_bindings(saved)
+            self._writes.save(saved)
             run.counts.stock_sent += len(saved)
 
     # ------------------------------------------------------------ f. images
@@ -1010,24 +1088,45 @@ class PushSync:
         run = self._run
         work, unchanged = self._diff_images(desired, bindings, present, run.created)
         run.counts.unchanged += unchanged
-        # Image bindings are saved a batch at a time (each save rewrites a state shard). That is safe:
-        # the media labels carry the sha256, so entries made before a crash are recognised, not redone.
-        done: list[Binding] = []
-        try:
-            for sku in work:
-                if self._out_of_time():
-                    return
-                done.append(self._sync_image_set(sku, desired.images[sku], bindings.get(sku)))
-                if len(done) >= self._batch:
-                    self.state.save_bindings(done)
-                    done = []
-        finally:
-            if done:
-                self.state.save_bindings(done)
+        if not work:
+            return
+        # Galleries are independent: several styles are synced at once (each style's own requests in
+        # order), so the store's workers stay busy. Bindings are saved as each style finishes; the
+        # media labels carry the sha256, so entries made before a crash are recognised, not redone.
+        # Twice the request slots: while some styles read CI Office or stage in S3, others keep the
+        # store busy (the Magento client's limiter still caps requests in flight at `concurrency`).
+        workers = 2 * max(1, self.config.sync.concurrency)
+        pending_skus = iter(work)
+        in_flight: dict[Future[tuple[Binding, _Run]], str] = {}
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="images") as pool:
+            try:
+                while True:
+                    while len(in_flight) < workers and not self._out_of_time():
+                        sku = next(pending_skus, None)
+                        if sku is None:
+                            break
+                        future = pool.submit(
+                            self._sync_image_set, sku, desired.images[sku], bindings.get(sku)
+                        )
+                        in_flight[future] = sku
+                    if not in_flight:
+                        return
+                    finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        del in_flight[future]
+                        binding, tally = future.result()
+                        run.add_images_of(tally)
+                        self._writes.save([binding])
+            finally:
+                for future in in_flight:
+                    future.cancel()
 
-    def _sync_image_set(self, sku: str, metas: tuple[ImageMeta, ...], binding: Binding | None) -> Binding:
-        """Stage, upload and delete so the product's gallery holds this set; returns the binding to save."""
-        run = self._run
+    def _sync_image_set(
+        self, sku: str, metas: tuple[ImageMeta, ...], binding: Binding | None
+    ) -> tuple[Binding, "_Run"]:
+        """Stage, upload and delete so the product's gallery holds this set. Runs on an image worker:
+        returns the binding to save and what it counted and found, for the run to fold in."""
+        run = _Run()
         extra = binding.extra if binding else {}
         shas: dict[str, str] = dict(extra.get("shas", {}))  # image version -> sha256
         entries: dict[str, int] = {sha: int(entry) for sha, entry in extra.get("entries", {}).items()}
@@ -1052,7 +1151,7 @@ class PushSync:
                 run.problem(image_problem(sku, meta, f"{meta.byte_length} bytes is over the 5 MB limit"))
                 complete = False
                 continue
-            data = self.catalogue.read_image(meta.image_id)
+            data = self._read_image(meta.image_id)
             if len(data) > MAX_IMAGE_BYTES:
                 run.problem(image_problem(sku, meta, f"{len(data)} bytes is over the 5 MB limit"))
                 complete = False
@@ -1081,7 +1180,7 @@ class PushSync:
             # The image that is now first was uploaded without roles, and roles cannot be moved
             # without Magento re-creating the entry anyway: replace it by an upload that carries them.
             meta = next(m for m in metas if shas.get(m.version) == first_sha)
-            data = self.catalogue.read_image(meta.image_id)
+            data = self._read_image(meta.image_id)
             kind = sniff_image(data)
             if kind is not None and hashlib.sha256(data).hexdigest() == first_sha:
                 uploads.insert(0, (meta, first_sha, kind[0], kind[1], data))
@@ -1135,7 +1234,11 @@ class PushSync:
             "entries": entries,
             "shas": {version: sha for version, sha in shas.items() if version in kept_versions},
         }
-        return _binding(BindingKind.IMAGES, sku, fp if complete else INCOMPLETE + fp, None, new_extra)
+        return _binding(BindingKind.IMAGES, sku, fp if complete else INCOMPLETE + fp, None, new_extra), run
+
+    def _read_image(self, image_id: int) -> bytes:
+        with self._catalogue_lock:
+            return self.catalogue.read_image(image_id)
 
     # ------------------------------------------------------------ g. parked records
 

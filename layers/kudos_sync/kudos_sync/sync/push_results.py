@@ -39,10 +39,15 @@ class PushResult(BaseModel):
     status: Literal["succeeded", "partial"]
     counts: PushCounts
     problems: list[PushProblem] = Field(default_factory=list)
+    phase_seconds: dict[str, float] = Field(default_factory=dict)  # where the run's time went
 
     def summary_counts(self) -> dict[str, int]:
         """Flat counts for RunRecord.counts (sync.run.SyncResult)."""
         return self.counts.model_dump()
+
+    def summary_seconds(self) -> dict[str, float]:
+        """Seconds per step for RunRecord.seconds (sync.run.SyncResult)."""
+        return dict(self.phase_seconds)
 
 
 class PushPlan(BaseModel):

@@ -27,6 +27,8 @@ class SyncResult(Protocol):
 
     def summary_counts(self) -> dict[str, int]: ...
 
+    def summary_seconds(self) -> dict[str, float]: ...
+
 
 def new_run_id(started_at: datetime) -> RunId:
     return RunId(f"{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
@@ -73,7 +75,9 @@ def run_once(
         if previous_success is not None:
             # How long the tenant went without a successful run before this one (~ the schedule when healthy).
             counts["lag_seconds"] = int((started - previous_success.started_at).total_seconds())
-        record = record.model_copy(update={"status": status, "counts": counts})
+        record = record.model_copy(
+            update={"status": status, "counts": counts, "seconds": result.summary_seconds()}
+        )
     except TransientError as exc:
         log.warning(
             "%s run of tenant %s ended early on a transient failure: %s", direction.value, tenant, exc
