@@ -31,11 +31,11 @@ BRANCH_SOURCES = {"WEB": "default", "AKL": "akl_store"}
 
 @dataclass(frozen=True)
 class SyncSettings:
-    """The tenant's sync settings for the benchmark: concurrency matches the store's workers."""
+    """The tenant's sync settings for the benchmark: one request in flight more than the store's workers."""
 
     batch_size: int = 100
     page_size: int = 100
-    concurrency: int = 4
+    concurrency: int = 5
 
     def as_dict(self) -> dict[str, int]:
         return {"batch_size": self.batch_size, "page_size": self.page_size, "concurrency": self.concurrency}

@@ -15,6 +15,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,11 +45,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="small sizes: finishes in about 3 minutes")
     size.add_argument("--smoke", action="store_true", help="tiny sizes: proves the harness works (tests)")
+    parser.add_argument(
+        "--skus",
+        type=int,
+        default=None,
+        help="push size for (a)-(d) instead of the mode's (the scaling series is then this size alone)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where the JSON and charts go")
     parser.add_argument("--latency-ms", type=float, default=40.0, help="store cost per request")
     parser.add_argument("--item-ms", type=float, default=8.0, help="store cost per array item")
     parser.add_argument("--workers", type=int, default=4, help="requests the store serves at once")
-    parser.add_argument("--concurrency", type=int, default=None, help="tenant concurrency (default: workers)")
+    parser.add_argument(
+        "--concurrency", type=int, default=None, help="tenant concurrency (default: workers + 1)"
+    )
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument(
@@ -60,6 +69,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run the store and the syncs in this process (faster to start, less faithful)",
     )
     parser.add_argument("--no-chart", action="store_true")
+    parser.add_argument(
+        "--no-naive",
+        action="store_true",
+        help="leave the naive connector out (quicker runs while working on our side; its targets are n/a)",
+    )
     parser.add_argument("--keep-workdir", action="store_true", help="keep the CI Office databases")
     return parser.parse_args(argv)
 
@@ -84,11 +98,12 @@ def _code_version() -> dict[str, Any]:
 
 
 def _sizes(args: argparse.Namespace) -> tuple[str, Sizes]:
-    if args.smoke:
-        return "smoke", SMOKE
-    if args.quick:
-        return "quick", QUICK
-    return "full", FULL
+    mode, sizes = ("smoke", SMOKE) if args.smoke else ("quick", QUICK) if args.quick else ("full", FULL)
+    if args.skus is None:
+        return mode, sizes
+    if args.skus < 10:
+        raise SystemExit("--skus must be at least 10")
+    return f"{mode}, {args.skus} SKUs", replace(sizes, push_skus=args.skus, scaling=(args.skus,))
 
 
 def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> tuple[dict[str, Any], Path]:
@@ -97,7 +112,9 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> tuple[d
     sync = SyncSettings(
         batch_size=args.batch_size,
         page_size=args.page_size,
-        concurrency=args.concurrency or max(1, args.workers),
+        # One request more than the store's workers: a worker that finishes finds the next request
+        # already waiting instead of idling for the client's round trip (README: "The lower bound").
+        concurrency=args.concurrency or max(1, args.workers) + 1,
     )
     wanted = set(args.scenarios.lower())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -135,6 +152,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> tuple[d
                 sizes=sizes,
                 subprocess_store=not args.in_process,
                 subprocess_worker=not args.in_process,
+                naive=not args.no_naive,
                 log=log,
             )
             steps: list[tuple[str, Callable[[], None]]] = []

@@ -77,6 +77,7 @@ class Bench:
     sizes: Sizes
     subprocess_store: bool = True
     subprocess_worker: bool = True
+    naive: bool = True  # False only for development runs of our side (naive targets are then n/a)
     log: Callable[[str], None] = print
     _tenants: int = 0
 
@@ -138,6 +139,7 @@ def magento_result(run: Result, stats: MagentoStats, cost: CostModel) -> Result:
         "ratio_without_local_aws": round(share_without_aws, 3) if share_without_aws is not None else None,
         "cpu_seconds": run.get("cpu_seconds"),
         "local_aws": {"calls": run.get("aws_calls"), "seconds": run.get("aws_seconds")},
+        "seconds_by_step": run.get("seconds_by_step", {}),
         "peak_rss_mb": run.get("peak_rss_mb"),
         "rss_baseline_mb": run.get("rss_baseline_mb"),
         "process": run.get("process"),
@@ -200,32 +202,35 @@ def push_scenarios(bench: Bench) -> tuple[dict[str, Result], list[Result]]:
             bench.log(_line("d", d))
 
         # The naive connector, on a store of its own with the same cost model.
-        with bench.store() as naive_store:
-            naive = NaiveConnector(naive_store)
-            try:
-                bench.log(f"(a) naive: first push, timing {min(sizes.naive_sample, summary.skus)} SKUs ...")
-                # Scaled to the Internet-Active SKUs: the only ones either connector sends.
-                timing = naive.first_push(engine, BRANCH_SOURCES, sizes.naive_sample, active)
-                naive_rate = timing.sample_seconds / max(1, timing.sample_units)
-                _attach_naive(results["a"], timing, bench.cost)
-                bench.log(_naive_line("a", timing))
+        if bench.naive:
+            with bench.store() as naive_store:
+                naive = NaiveConnector(naive_store)
+                try:
+                    bench.log(
+                        f"(a) naive: first push, timing {min(sizes.naive_sample, summary.skus)} SKUs ..."
+                    )
+                    # Scaled to the Internet-Active SKUs: the only ones either connector sends.
+                    timing = naive.first_push(engine, BRANCH_SOURCES, sizes.naive_sample, active)
+                    naive_rate = timing.sample_seconds / max(1, timing.sample_units)
+                    _attach_naive(results["a"], timing, bench.cost)
+                    bench.log(_naive_line("a", timing))
 
-                bench.log("(b) naive: one request per changed price and stock item ...")
-                prices, stock = _naive_changes(engine, changes)
-                timing = naive.updates(prices, stock)
-                _attach_naive(results["b"], timing, bench.cost)
-                bench.log(_naive_line("b", timing))
+                    bench.log("(b) naive: one request per changed price and stock item ...")
+                    prices, stock = _naive_changes(engine, changes)
+                    timing = naive.updates(prices, stock)
+                    _attach_naive(results["b"], timing, bench.cost)
+                    bench.log(_naive_line("b", timing))
 
-                sample = _sample(list(every.price_skus), sizes.naive_sample)
-                bench.log(f"(d) naive: one base-price request per SKU, timing {len(sample)} ...")
-                price_of = _prices(engine, sample)
-                timing = naive.price_updates(
-                    [(sku, price_of[sku]) for sku in sample if sku in price_of], len(every.price_skus)
-                )
-                _attach_naive(results["d"], timing, bench.cost)
-                bench.log(_naive_line("d", timing))
-            finally:
-                naive.close()
+                    sample = _sample(list(every.price_skus), sizes.naive_sample)
+                    bench.log(f"(d) naive: one base-price request per SKU, timing {len(sample)} ...")
+                    price_of = _prices(engine, sample)
+                    timing = naive.price_updates(
+                        [(sku, price_of[sku]) for sku in sample if sku in price_of], len(every.price_skus)
+                    )
+                    _attach_naive(results["d"], timing, bench.cost)
+                    bench.log(_naive_line("d", timing))
+                finally:
+                    naive.close()
     finally:
         engine.dispose()
 
@@ -330,6 +335,8 @@ def pull_scenario(bench: Bench) -> Result:
         }
         result["pages"] = pages
         bench.log(_line("e", result))
+        if not bench.naive:
+            return result
         naive = NaiveConnector(store)
         try:
             documents = sizes.invoices + sizes.creditmemos

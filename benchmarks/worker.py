@@ -112,6 +112,7 @@ def run_direction(tenant: str, direction: str, budget_seconds: float) -> dict[st
         "counts": dict(record.counts),
         "client_requests": dict(record.requests),
         "client_items": dict(record.items),
+        "seconds_by_step": dict(record.seconds),
         "aws_calls": sum(timer.calls.values()),
         "aws_calls_by_operation": dict(sorted(timer.calls.items())),
         "aws_seconds": round(timer.seconds, 3),
