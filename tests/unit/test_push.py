@@ -149,6 +149,15 @@ def test_given_unchanged_catalogue_when_pushed_again_then_nothing_is_sent() -> N
     assert [c for c, _ in h.magento.calls] == []  # not even a read: the caches were warm
 
 
+def test_given_push_then_result_says_how_long_each_step_took() -> None:
+    h = Harness([tee()])
+    result = h.push()
+    steps = ["read", "state", "categories_options", "products", "prices", "stock", "images"]
+    assert list(result.phase_seconds)[: len(steps)] == steps
+    assert all(seconds >= 0 for seconds in result.phase_seconds.values())
+    assert result.summary_seconds() == result.phase_seconds
+
+
 def test_given_web_edited_name_and_ci_changed_description_then_on_create_fields_untouched() -> None:
     h = Harness([style("MUG", "Coffee Mug", long_description="A mug.")])
     h.push()

@@ -19,6 +19,9 @@ class Result:
     def summary_counts(self) -> dict[str, int]:
         return self.counts
 
+    def summary_seconds(self) -> dict[str, float]:
+        return {"stock": 1.5}
+
 
 def test_given_free_lease_when_run_then_work_done_recorded_and_lease_released() -> None:
     state, clock = InMemoryStateStore(), FakeClock()
@@ -27,6 +30,7 @@ def test_given_free_lease_when_run_then_work_done_recorded_and_lease_released() 
     )
     assert record.status is RunStatus.SUCCEEDED
     assert record.counts == {"stock_sent": 3, "parked_now": 0}
+    assert record.seconds == {"stock": 1.5}
     assert state.list_runs("push") == [record]
     assert state.leases == {}
 
