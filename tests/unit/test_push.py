@@ -1,6 +1,8 @@
 """PushSync over fakes: CI Office -> Magento as desired state, diffed by fingerprint."""
 
-from collections.abc import Iterable
+import itertools
+import threading
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -9,6 +11,7 @@ import pytest
 from kudos_sync.config import TenantConfig
 from kudos_sync.domain.catalogue import Style
 from kudos_sync.domain.state import BindingKind
+from kudos_sync.sync.ports import PriceRow, RowFailure
 from kudos_sync.sync.push import PushResult, PushSync
 
 from tests.fakes.catalogue import PNG, FakeCatalogue, jpeg, style, variant
@@ -366,15 +369,27 @@ def test_given_several_store_ids_when_pushed_then_a_base_price_row_per_store_in_
     assert [len(b) for b in h.magento.calls_to("save_products")] == [4, 1]
 
 
-def test_given_concurrency_then_each_call_carries_a_batch_per_request_slot() -> None:
+def test_given_concurrency_then_a_batch_per_request_slot_is_in_flight_at_once() -> None:
     h = Harness(
         [style(f"S{i:02}", f"Style {i}") for i in range(10)],
         make_config(sync={"batch_size": 2, "concurrency": 3}),
     )
-    h.push()
-    # The adapter splits a call into batch-size requests sent in parallel: 6 rows = 3 requests at once.
-    assert [len(b) for b in h.magento.calls_to("save_base_prices")] == [6, 4]
-    assert all(len(b) <= 6 for b in h.magento.calls_to("save_source_items"))
+    # The first three price batches only return once all three are in flight together.
+    together = threading.Barrier(3, timeout=5)
+    save = h.magento.save_base_prices
+    calls = itertools.count()
+
+    def save_in_parallel(rows: Sequence[PriceRow]) -> list[RowFailure]:
+        if next(calls) < 3:
+            together.wait()
+        return save(rows)
+
+    h.magento.save_base_prices = save_in_parallel  # type: ignore[method-assign]
+    result = h.push()
+
+    assert result.status == "succeeded" and not together.broken
+    assert [len(b) for b in h.magento.calls_to("save_base_prices")] == [2, 2, 2, 2, 2]
+    assert all(len(b) <= 2 for b in h.magento.calls_to("save_source_items"))
 
 
 # ---------------------------------------------------------------- stock

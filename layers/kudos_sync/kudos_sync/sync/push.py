@@ -25,7 +25,7 @@ import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
@@ -85,6 +85,7 @@ INCOMPLETE = "incomplete:"  # an image set partly synced (a bad image is parked)
 PENDING = "pending:"  # a product write was about to be sent; whether Magento applied it is unknown
 
 IMAGE_ROLES = ("image", "small_image", "thumbnail")
+_NO_MORE: Any = object()
 _SHA_IN_LABEL = re.compile(r"sha256:([0-9a-f]{64})")
 
 
@@ -206,6 +207,9 @@ class PushSync:
         # Rows handed to the adapter per call for array endpoints: enough for one request per slot in
         # flight, so prices and stock use the store's workers in parallel rather than one batch at a time.
         self._wave = config.sync.batch_size * config.sync.concurrency
+        self._slots = max(1, config.sync.concurrency)  # requests in flight
+        # Price rows go one per SKU and store view: a request carries batch_size rows.
+        self._skus_per_request = max(1, config.sync.batch_size // max(1, len(config.magento.store_ids)))
         self._stores = tuple(config.magento.store_ids)
         self._run = _Run()
         self._writer: BindingWriter | None = None
@@ -879,18 +883,23 @@ class PushSync:
         run = self._run
         to_send, unchanged = self._diff_prices(desired, bindings, present)
         run.counts.unchanged += unchanged
-        per_chunk = max(1, self._wave // max(1, len(self._stores)))
-        for skus in _chunks(to_send, per_chunk):
-            if self._out_of_time():
-                return
-            rows = [
-                PriceRow.model_construct(
-                    sku=Sku(sku), price=desired.prices[sku], store_id=store, price_from=None, price_to=None
-                )
-                for sku in skus
-                for store in self._stores
-            ]
-            failures = self.magento.save_base_prices(rows)
+
+        def send(skus: Sequence[str]) -> list[RowFailure]:
+            return self.magento.save_base_prices(
+                [
+                    PriceRow.model_construct(
+                        sku=Sku(sku),
+                        price=desired.prices[sku],
+                        store_id=store,
+                        price_from=None,
+                        price_to=None,
+                    )
+                    for sku in skus
+                    for store in self._stores
+                ]
+            )
+
+        def sent(skus: Sequence[str], failures: list[RowFailure]) -> None:
             failed = self._park_row_failures("prices", failures)
             saved = [
                 _binding(
@@ -901,6 +910,8 @@ class PushSync:
             ]
             self._writes.save(saved)
             run.counts.prices_sent += len(saved)
+
+        self._in_flight(list(_chunks(to_send, self._skus_per_request)), send, sent, self._slots)
 
     def _diff_specials(
         self, desired: DesiredCatalogue, bindings: dict[str, Binding], present: set[str]
@@ -935,21 +946,24 @@ class PushSync:
         to_save, to_delete, unchanged = self._diff_specials(desired, bindings, present)
         run.counts.unchanged += unchanged
         saving = set(to_save)
-        for chunk in _chunks(to_delete, max(1, self._wave // max(1, len(self._stores)))):
-            if self._out_of_time():
-                return
+
+        def delete(chunk: Sequence[Binding]) -> list[RowFailure]:
             rows = [row for binding in chunk for row in _special_rows_of(binding)]
-            failures = self.magento.delete_special_prices(rows) if rows else []
+            return self.magento.delete_special_prices(rows) if rows else []
+
+        def deleted(chunk: Sequence[Binding], failures: list[RowFailure]) -> None:
             failed = self._park_row_failures("special_prices", failures)
             gone = [b.key for b in chunk if b.key not in failed and b.key not in saving]
             if gone:
                 self._writes.delete(BindingKind.SPECIAL_PRICE, gone)
             run.counts.special_prices_deleted += sum(1 for b in chunk if b.key not in failed)
-        per_chunk = max(1, self._wave // max(1, len(self._stores)))
-        for skus in _chunks(to_save, per_chunk):
-            if self._out_of_time():
-                return
-            rows = []
+
+        self._in_flight(list(_chunks(to_delete, self._skus_per_request)), delete, deleted, self._slots)
+        if run.partial:
+            return  # out of time: a new date range waits for the old row's delete, next run
+
+        def send(skus: Sequence[str]) -> list[RowFailure]:
+            rows: list[PriceRow] = []
             for sku in skus:
                 want = desired.specials[sku]
                 rows.extend(
@@ -962,7 +976,9 @@ class PushSync:
                     )
                     for store in self._stores
                 )
-            failures = self.magento.save_special_prices(rows)
+            return self.magento.save_special_prices(rows)
+
+        def sent(skus: Sequence[str], failures: list[RowFailure]) -> None:
             failed = self._park_row_failures("special_prices", failures)
             saved = []
             for sku in skus:
@@ -982,6 +998,8 @@ class PushSync:
                 )
             self._writes.save(saved)
             run.counts.special_prices_sent += len(saved)
+
+        self._in_flight(list(_chunks(to_save, self._skus_per_request)), send, sent, self._slots)
 
     def _park_row_failures(self, stream: str, failures: Sequence[RowFailure]) -> set[str]:
         """Record a problem per refused row (Magento's filled message); returns the refused skus."""
@@ -1014,19 +1032,21 @@ class PushSync:
         run = self._run
         to_send, unchanged = self._diff_stock(desired, bindings, present)
         run.counts.unchanged += unchanged
-        for keys in _chunks(to_send, self._wave):
-            if self._out_of_time():
-                return
-            rows = [
-                SourceItemRow.model_construct(
-                    sku=desired.stock[key].sku,
-                    source_code=desired.stock[key].source_code,
-                    quantity=desired.stock[key].quantity,
-                    in_stock=desired.stock[key].in_stock,
-                )
-                for key in keys
-            ]
-            failures = self.magento.save_source_items(rows)
+
+        def send(keys: Sequence[str]) -> list[RowFailure]:
+            return self.magento.save_source_items(
+                [
+                    SourceItemRow.model_construct(
+                        sku=desired.stock[key].sku,
+                        source_code=desired.stock[key].source_code,
+                        quantity=desired.stock[key].quantity,
+                        in_stock=desired.stock[key].in_stock,
+                    )
+                    for key in keys
+                ]
+            )
+
+        def sent(keys: Sequence[str], failures: list[RowFailure]) -> None:
             failed_keys: set[str] = set()
             for failure in failures:
                 if failure.source_code:
@@ -1048,6 +1068,8 @@ class PushSync:
             ]
             self._writes.save(saved)
             run.counts.stock_sent += len(saved)
+
+        self._in_flight(list(_chunks(to_send, self._batch)), send, sent, self._slots)
 
     # ------------------------------------------------------------ f. images
 
@@ -1090,35 +1112,46 @@ class PushSync:
         run.counts.unchanged += unchanged
         if not work:
             return
+
         # Galleries are independent: several styles are synced at once (each style's own requests in
         # order), so the store's workers stay busy. Bindings are saved as each style finishes; the
         # media labels carry the sha256, so entries made before a crash are recognised, not redone.
         # Twice the request slots: while some styles read CI Office or stage in S3, others keep the
         # store busy (the Magento client's limiter still caps requests in flight at `concurrency`).
-        workers = 2 * max(1, self.config.sync.concurrency)
-        pending_skus = iter(work)
-        in_flight: dict[Future[tuple[Binding, _Run]], str] = {}
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="images") as pool:
+        def sync(sku: str) -> tuple[Binding, _Run]:
+            return self._sync_image_set(sku, desired.images[sku], bindings.get(sku))
+
+        def synced(_: str, outcome: tuple[Binding, _Run]) -> None:
+            binding, tally = outcome
+            run.add_images_of(tally)
+            self._writes.save([binding])
+
+        self._in_flight(work, sync, synced, 2 * max(1, self.config.sync.concurrency))
+
+    def _in_flight[T, R](
+        self, items: Sequence[T], send: Callable[[T], R], done: Callable[[T, R], None], workers: int
+    ) -> None:
+        """send(item) on up to `workers` threads, keeping that many in flight with no wave barrier
+        (a worker that finishes takes the next item at once); done(item, result) runs on this thread
+        as each completes. Stops starting items at the deadline; the first failure is raised once
+        the items already started have finished."""
+        pending = iter(items)
+        flying: dict[Future[R], T] = {}
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="push") as pool:
             try:
                 while True:
-                    while len(in_flight) < workers and not self._out_of_time():
-                        sku = next(pending_skus, None)
-                        if sku is None:
+                    while len(flying) < workers and not self._out_of_time():
+                        item = next(pending, _NO_MORE)
+                        if item is _NO_MORE:
                             break
-                        future = pool.submit(
-                            self._sync_image_set, sku, desired.images[sku], bindings.get(sku)
-                        )
-                        in_flight[future] = sku
-                    if not in_flight:
+                        flying[pool.submit(send, item)] = item
+                    if not flying:
                         return
-                    finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    finished, _ = wait(flying, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        del in_flight[future]
-                        binding, tally = future.result()
-                        run.add_images_of(tally)
-                        self._writes.save([binding])
+                        done(flying.pop(future), future.result())
             finally:
-                for future in in_flight:
+                for future in flying:
                     future.cancel()
 
     def _sync_image_set(
