@@ -101,6 +101,10 @@ class _ProductChange:
     binding: Binding | None
 
 
+# A product change with its request body and the binding extra to keep once Magento accepted it.
+type _Prepared = tuple[_ProductChange, ProductWrite, dict[str, Any]]
+
+
 @dataclass(slots=True)
 class _Phases:
     """Seconds each step of a run took, logged with its counts: where a slow run spent its time."""
@@ -651,28 +655,41 @@ class PushSync:
         run = self._run
         if run.partial:
             return
-        ready: list[tuple[_ProductChange, ProductWrite, dict[str, Any]]] = []
-        for change in changes:
-            try:
-                write, extra = self._product_write(change, category_ids, option_ids, bindings, children_of)
-            except RecordError as exc:
-                run.failed_products.add(change.sku)
-                run.problem(Problem("products", change.sku, exc.field, str(exc)))
-                continue
-            ready.append((change, write, extra))
-        chunks = list(_chunks(ready, self._wave))
-        if not chunks:
+
+        def prepare(
+            chunk: Sequence[_ProductChange],
+        ) -> list[_Prepared]:
+            # A chunk's request bodies are built just before it goes: a first push of 50,000 SKUs
+            # never holds them all at once.
+            ready: list[_Prepared] = []
+            for change in chunk:
+                try:
+                    write, extra = self._product_write(
+                        change, category_ids, option_ids, bindings, children_of
+                    )
+                except RecordError as exc:
+                    run.failed_products.add(change.sku)
+                    run.problem(Problem("products", change.sku, exc.field, str(exc)))
+                    continue
+                ready.append((change, write, extra))
+            return ready
+
+        chunks = (prepare(chunk) for chunk in _chunks(changes, self._wave))
+        chunk = next(chunks, None)
+        if chunk is None:
             return
         # Write ahead: once a request is sent its effect may outlive this run's state, so a chunk's
         # intents are durable before it goes. The next chunk's are saved while this one is in flight.
-        intents, ticket = self._write_intents(chunks[0])
-        for index, chunk in enumerate(chunks):
+        intents, ticket = self._write_intents(chunk)
+        following: list[_Prepared] | None = chunk
+        while (chunk := following) is not None:
             if self._out_of_time():
                 return  # intents saved for unsent writes are reconciled by the next run
             ticket.wait()
             current = intents
-            if index + 1 < len(chunks):
-                intents, ticket = self._write_intents(chunks[index + 1])
+            following = next(chunks, None)
+            if following is not None:
+                intents, ticket = self._write_intents(following)
             known_ids = self._child_ids(chunk)
             writes = [write for _, write, _ in chunk]
             outcomes = {o.key: o for o in self.magento.save_products(writes, known_ids)}
@@ -733,15 +750,11 @@ class PushSync:
             for counter in counted:
                 setattr(run.counts, counter, getattr(run.counts, counter) + 1)
 
-    def _write_intents(
-        self, chunk: Sequence[tuple[_ProductChange, ProductWrite, dict[str, Any]]]
-    ) -> tuple[list[Binding], Ticket]:
+    def _write_intents(self, chunk: Sequence[_Prepared]) -> tuple[list[Binding], Ticket]:
         intents = [i for i in (self._intent(c, extra) for c, _, extra in chunk) if i is not None]
         return intents, self._writes.save(intents)
 
-    def _child_ids(
-        self, chunk: Sequence[tuple[_ProductChange, ProductWrite, dict[str, Any]]]
-    ) -> dict[str, int]:
+    def _child_ids(self, chunk: Sequence[_Prepared]) -> dict[str, int]:
         """Ids Magento returned this run for the children these parents link, so the adapter need not
         look them up. Only this run's: an older bound id may be stale (a product deleted in Magento)."""
         saved = self._run.saved_ids
