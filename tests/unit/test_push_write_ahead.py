@@ -3,6 +3,8 @@ save_bindings after the write, or the run ended right after it) is reconciled by
 forgotten (docs/reliability.md, "Known weaknesses found by the harness")."""
 
 from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from kudos_sync.config import TenantConfig
@@ -18,17 +20,18 @@ from tests.unit.test_push import Harness, make_config, tee
 
 
 class ThrottledStateStore(InMemoryStateStore):
-    """Refuses the first save of a confirmed (not pending) product binding for each SKU in
+    """Refuses the first save of a confirmed (not pending) binding of `kind` for each key in
     `throttle`, as DynamoDB throttling does once botocore's retries are spent."""
 
     def __init__(self) -> None:
         super().__init__()
         self.throttle: set[str] = set()
+        self.kind = BindingKind.PRODUCT
 
     def save_bindings(self, bindings: Sequence[Binding]) -> None:
         for binding in bindings:
             confirmed = not binding.fingerprint.startswith(PENDING)
-            if binding.kind is BindingKind.PRODUCT and binding.key in self.throttle and confirmed:
+            if binding.kind is self.kind and binding.key in self.throttle and confirmed:
                 self.throttle.discard(binding.key)
                 raise TransientError("ThrottlingException: rate of requests exceeds the allowed throughput")
         super().save_bindings(bindings)
@@ -269,3 +272,50 @@ def test_given_plain_changes_when_pushed_then_no_intent_is_written_for_updates_t
 
     product_saves = [b for batch in saves for b in batch if b.kind is BindingKind.PRODUCT]
     assert [b.fingerprint.startswith(PENDING) for b in product_saves] == [False]
+
+
+# ---------------------------------------------------------------- prices, sales and stock
+
+
+def test_given_stock_confirmation_lost_when_ci_goes_back_to_the_old_quantity_then_it_is_sent_again() -> None:
+    h, store = harness(style("MUG", "Coffee Mug"))
+    h.catalogue.set_stock("MUG-1", "SHOP", 6)
+    h.push()
+    h.catalogue.set_stock("MUG-1", "SHOP", 7)
+    store.kind = BindingKind.STOCK
+    push_with_binding_save_throttled(h, store, "MUG-1@shop")
+    assert h.magento.source_items[("MUG-1", "shop")] == (Decimal(7), True)
+
+    h.catalogue.set_stock("MUG-1", "SHOP", 6)  # back to what the surviving binding would say
+    result = h.push()
+
+    assert result.status == "succeeded" and result.counts.stock_sent == 1
+    assert h.magento.source_items[("MUG-1", "shop")] == (Decimal(6), True)
+
+
+def test_given_price_confirmation_lost_when_ci_goes_back_to_the_old_price_then_it_is_sent_again() -> None:
+    h, store = harness(style("MUG", "Coffee Mug", retail="10.00"))
+    h.push()
+    h.catalogue.edit("MUG", retail_price="12.00")
+    store.kind = BindingKind.PRICE
+    push_with_binding_save_throttled(h, store, "MUG-1")
+    assert h.magento.base_prices[("MUG-1", 0)] == Decimal("12.00")
+
+    h.catalogue.edit("MUG", retail_price="10.00")
+    assert h.push().counts.prices_sent == 1
+    assert h.magento.base_prices[("MUG-1", 0)] == Decimal("10.00")
+
+
+def test_given_new_sale_confirmation_lost_when_sale_ends_in_ci_then_it_is_deleted() -> None:
+    h, store = harness(style("MUG", "Coffee Mug", retail="10.00"))
+    h.push()
+    h.catalogue.sale("MUG", "8.00", date(2026, 11, 1), None)
+    store.kind = BindingKind.SPECIAL_PRICE
+    push_with_binding_save_throttled(h, store, "MUG-1")
+    assert ("MUG-1", 0) in h.magento.special_prices
+
+    h.catalogue.sale("MUG", None)
+    result = h.push()
+
+    assert result.status == "succeeded" and result.counts.special_prices_deleted == 1
+    assert h.magento.special_prices == {}

@@ -25,7 +25,7 @@ import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
@@ -148,11 +148,15 @@ def _chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 def _binding(
-    kind: BindingKind, key: str, fingerprint: str, magento_id: int | None, extra: dict[str, Any]
+    kind: BindingKind,
+    key: str,
+    fingerprint: str,
+    magento_id: int | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Binding:
     # model_construct: bindings are built by the thousand from values the core made itself.
     return Binding.model_construct(
-        kind=kind, key=key, fingerprint=fingerprint, magento_id=magento_id, extra=extra
+        kind=kind, key=key, fingerprint=fingerprint, magento_id=magento_id, extra=extra or {}
     )
 
 
@@ -873,7 +877,10 @@ class PushSync:
         """`always`: every change; `on_create`: only while nothing was sent yet for this item (so a
         crash between the product's creation and its first price still sends it); `never`: never."""
         ownership = self._ownership[name]
-        return ownership is Ownership.ALWAYS or (ownership is Ownership.ON_CREATE and binding is None)
+        if ownership is Ownership.ON_CREATE:
+            # A pending binding is a first send whose outcome is unknown: still nothing confirmed.
+            return binding is None or binding.fingerprint.startswith(PENDING)
+        return ownership is Ownership.ALWAYS
 
     def _diff_prices(
         self, desired: DesiredCatalogue, bindings: dict[str, Binding], present: set[str]
@@ -896,6 +903,11 @@ class PushSync:
         run = self._run
         to_send, unchanged = self._diff_prices(desired, bindings, present)
         run.counts.unchanged += unchanged
+        self._write_ahead(
+            _binding(BindingKind.PRICE, sku, PENDING + price_fingerprint(desired.prices[sku], self._stores))
+            for sku in to_send
+            if sku in bindings
+        )
 
         def send(skus: Sequence[str]) -> list[RowFailure]:
             return self.magento.save_base_prices(
@@ -975,6 +987,19 @@ class PushSync:
         if run.partial:
             return  # out of time: a new date range waits for the old row's delete, next run
 
+        # Every sale is written ahead, new ones too: a sale applied whose binding was lost would
+        # otherwise never be deleted when it ends (nothing would say it was sent).
+        self._write_ahead(
+            _binding(
+                BindingKind.SPECIAL_PRICE,
+                sku,
+                PENDING + special_fingerprint(desired.specials[sku], self._stores),
+                None,
+                self._special_extra(desired.specials[sku]),
+            )
+            for sku in to_save
+        )
+
         def send(skus: Sequence[str]) -> list[RowFailure]:
             rows: list[PriceRow] = []
             for sku in skus:
@@ -998,12 +1023,7 @@ class PushSync:
                 if sku in failed:
                     continue
                 want = desired.specials[sku]
-                extra = {
-                    "price": str(want.price),
-                    "price_from": want.price_from.isoformat() if want.price_from else None,
-                    "price_to": want.price_to.isoformat() if want.price_to else None,
-                    "store_ids": list(self._stores),
-                }
+                extra = self._special_extra(want)
                 saved.append(
                     _binding(
                         BindingKind.SPECIAL_PRICE, sku, special_fingerprint(want, self._stores), None, extra
@@ -1013,6 +1033,23 @@ class PushSync:
             run.counts.special_prices_sent += len(saved)
 
         self._in_flight(list(_chunks(to_save, self._skus_per_request)), send, sent, self._slots)
+
+    def _special_extra(self, want: DesiredSpecial) -> dict[str, Any]:
+        """What a special price binding keeps so its rows can be deleted when the sale ends."""
+        return {
+            "price": str(want.price),
+            "price_from": want.price_from.isoformat() if want.price_from else None,
+            "price_to": want.price_to.isoformat() if want.price_to else None,
+            "store_ids": list(self._stores),
+        }
+
+    def _write_ahead(self, intents: Iterable[Binding]) -> None:
+        """Save pending bindings and wait, before the writes they stand for are sent. A write whose
+        confirming save is lost then leaves `pending:` behind, never the old fingerprint: were that
+        kept, CI changing back to the old value would look in step while Magento holds the new one."""
+        pending = list(intents)
+        if pending and not self._out_of_time():
+            self._writes.save_now(pending)
 
     def _park_row_failures(self, stream: str, failures: Sequence[RowFailure]) -> set[str]:
         """Record a problem per refused row (Magento's filled message); returns the refused skus."""
@@ -1045,6 +1082,11 @@ class PushSync:
         run = self._run
         to_send, unchanged = self._diff_stock(desired, bindings, present)
         run.counts.unchanged += unchanged
+        self._write_ahead(
+            _binding(BindingKind.STOCK, key, PENDING + stock_fingerprint(desired.stock[key]))
+            for key in to_send
+            if key in bindings
+        )
 
         def send(keys: Sequence[str]) -> list[RowFailure]:
             return self.magento.save_source_items(
