@@ -1,7 +1,7 @@
 """CI Office, read side of the push: the current Internet-Active catalogue in a few set-based queries.
 
 Rows are passed on as CI Office holds them (missing prices, negative stock): the push mapping judges
-them and parks what is invalid. Models are built with `model_construct` because the values come typed
+them and parks what is invalid. Models are built without validation because the values come typed
 from the database and tens of thousands of variants must be read in well under a second; the few
 conversions needed (naive UTC to aware, NULL size order to 0) are done here explicitly.
 """
@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, Select, select
 
 from kudos_sync.ci_office import schema as s
 from kudos_sync.ci_office.errors import translate_db_errors
-from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style, Variant
+from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style, Variant, trusted_constructor
 from kudos_sync.domain.errors import ConfigurationError, RecordError
 
 _YIELD_PER = 2000
@@ -24,6 +24,11 @@ _YIELD_PER = 2000
 # expects, so stop and alarm rather than park or retry.
 _READ_FAILURE = ConfigurationError
 _BRANCH_CHUNK = 500
+# The values come typed from the database, and a run builds one per SKU, stock row and image.
+_construct_style = trusted_constructor(Style)
+_construct_variant = trusted_constructor(Variant)
+_construct_stock = trusted_constructor(StockOnHand)
+_construct_image = trusted_constructor(ImageMeta)
 
 
 def _style_query() -> Select[Any]:
@@ -110,8 +115,8 @@ class SqlCatalogueSource:
         Two queries in one transaction: the styles (a few thousand rows, fetched first so that SQL
         Server, which has one active result set per connection, can then stream the variants), and
         the variants of all of them, ordered by style, colour and size order, merged in step."""
-        construct_variant = Variant.model_construct
-        construct_style = Style.model_construct
+        construct_variant = _construct_variant
+        construct_style = _construct_style
         with translate_db_errors("reading styles", _READ_FAILURE), self._snapshot() as conn:
             style_rows = conn.execute(_style_query()).all()
             position = {row[0]: index for index, row in enumerate(style_rows)}
@@ -176,7 +181,7 @@ class SqlCatalogueSource:
         wanted = sorted(set(branches))
         if not wanted:
             return
-        construct = StockOnHand.model_construct
+        construct = _construct_stock
         with translate_db_errors("reading stock on hand", _READ_FAILURE), self._engine.connect() as conn:
             streaming = conn.execution_options(yield_per=_YIELD_PER)
             # More branches than one IN list should hold is unheard of; chunk anyway, in SKU order
@@ -194,7 +199,7 @@ class SqlCatalogueSource:
     def read_image_meta(self) -> Iterator[ImageMeta]:
         """Image metadata (no bytes) of Internet-Active styles, ordered by style and sequence.
         `colour` is the colour's description, as on the variants."""
-        construct = ImageMeta.model_construct
+        construct = _construct_image
         with translate_db_errors("reading image metadata", _READ_FAILURE), self._engine.connect() as conn:
             result = conn.execution_options(yield_per=_YIELD_PER).execute(_image_meta_query())
             for image_id, style_code, sequence, colour, byte_length, updated_at in result:

@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Literal
 
 from kudos_sync.config import Ownership, TenantConfig
-from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style
+from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style, bulk_build
 from kudos_sync.domain.fingerprint import canonical_decimal, fingerprint_text
 from kudos_sync.domain.ids import Sku, SourceCode, StyleCode
 
@@ -127,6 +127,17 @@ def url_key_for(description: str, code: str, *details: str | None) -> str:
     """slug(description[-detail...])-slug(code): unique because the code is. The slug of a joined
     text equals the join of the parts' slugs, so the cached per-part slugs are used."""
     parts = [slugify(description), *(slugify(d) for d in details if d), slugify(code)]
+    return "-".join(part for part in parts if part)
+
+
+def _url_key_from_slug(description_slug: str, code: str, colour: str | None, size: str | None) -> str:
+    """url_key_for(description, code, colour, size) with slugify(description) computed once per style."""
+    parts = [
+        description_slug,
+        slugify(colour) if colour else "",
+        slugify(size) if size else "",
+        slugify(code),
+    ]
     return "-".join(part for part in parts if part)
 
 
@@ -306,6 +317,17 @@ def map_catalogue(
     today: date,
 ) -> DesiredCatalogue:
     """Map the Internet-Active catalogue to the desired Magento state and the problems found."""
+    with bulk_build():  # the inputs are read from their iterables in here too
+        return _map_catalogue(styles, stock, images, config, today)
+
+
+def _map_catalogue(
+    styles: Iterable[Style],
+    stock: Iterable[StockOnHand],
+    images: Iterable[ImageMeta],
+    config: TenantConfig,
+    today: date,
+) -> DesiredCatalogue:
     desired = DesiredCatalogue()
     problems = desired.problems
     colour_attr = config.magento.colour_attribute
@@ -313,19 +335,35 @@ def map_catalogue(
     style_list = list(styles)
 
     # Cross-style checks first (set-based): duplicate SKUs and barcodes park every occurrence,
-    # because nothing says which one is right.
-    sku_styles: dict[str, list[str]] = defaultdict(list)
-    barcode_skus: dict[str, list[str]] = defaultdict(list)
+    # because nothing says which one is right. Lists are kept only for values seen more than once.
+    seen_skus: set[str] = set()
+    duplicate_skus: set[str] = set()
+    barcode_first: dict[str, str] = {}  # barcode -> its first sku, in the order first seen
+    barcode_shared: dict[str, list[str]] = {}  # barcode -> every sku, for barcodes seen more than once
     for style in style_list:
-        if is_configurable(style):
-            sku_styles[style.code].append(style.code)  # the parent's sku must not be a variant's
+        if is_configurable(style):  # the parent's sku must not be a variant's
+            if style.code in seen_skus:
+                duplicate_skus.add(style.code)
+            seen_skus.add(style.code)
         for variant in style.variants:
-            sku_styles[variant.sku].append(style.code)
+            sku = variant.sku
+            if sku in seen_skus:
+                duplicate_skus.add(sku)
+            seen_skus.add(sku)
             if variant.barcode:
-                barcode_skus[variant.barcode.strip()].append(variant.sku)
-    duplicate_skus = {sku for sku, owners in sku_styles.items() if len(owners) > 1}
+                barcode = variant.barcode.strip()
+                if barcode not in barcode_first:
+                    barcode_first[barcode] = sku
+                elif barcode in barcode_shared:
+                    barcode_shared[barcode].append(sku)
+                else:
+                    barcode_shared[barcode] = [barcode_first[barcode], sku]
+    del seen_skus
     duplicate_barcodes = {
-        sku: barcode for barcode, skus in barcode_skus.items() if len(skus) > 1 for sku in skus
+        sku: barcode
+        for barcode in barcode_first
+        if barcode in barcode_shared
+        for sku in barcode_shared[barcode]
     }
 
     url_keys: dict[str, str] = {}
@@ -417,20 +455,33 @@ def _map_style(
         return
 
     parent_sku = Sku(code)
-    seen_combinations: dict[tuple[str, str], list[str]] = defaultdict(list)
+    # Colour/size combinations that more than one SKU of the style has: all of those SKUs are parked.
+    combination_first: dict[tuple[str, str], str] = {}
+    duplicate_combination: set[str] = set()
     for variant in style.variants:
-        seen_combinations[
-            (variant.colour.strip() if variant.colour else "", variant.size.strip() if variant.size else "")
-        ].append(variant.sku)
-    duplicate_combination = {sku for skus in seen_combinations.values() if len(skus) > 1 for sku in skus}
+        combination = (
+            variant.colour.strip() if variant.colour else "",
+            variant.size.strip() if variant.size else "",
+        )
+        first = combination_first.get(combination)
+        if first is None:
+            combination_first[combination] = variant.sku
+        else:
+            duplicate_combination.update((first, variant.sku))
 
+    retail_price = style.retail_price
+    description_slug = slugify(description)
     children: list[DesiredProduct] = []
     ordered = sorted(style.variants, key=lambda v: (v.colour or "", v.size_order, v.size or "", v.sku))
     for variant in ordered:
         sku = variant.sku
         colour = (variant.colour.strip() if variant.colour else "") or None
         size = (variant.size.strip() if variant.size else "") or None
-        bad = _variant_problems(code, sku, variant.barcode, duplicate_skus, duplicate_barcodes)
+        bad = (
+            _variant_problems(code, sku, variant.barcode, duplicate_skus, duplicate_barcodes)
+            if sku in duplicate_skus or sku in duplicate_barcodes or not is_valid_sku(sku)
+            else []
+        )
         if uses_colour and not colour:
             bad.append(_problem(sku, "colour", f"sku {sku}: no colour, but style {code} has colours"))
         if uses_size and not size:
@@ -454,7 +505,7 @@ def _map_style(
             desired.held_products.add(sku)
             desired.held_specials.add(sku)
             continue
-        url_key = url_key_for(description, sku, colour, size)
+        url_key = _url_key_from_slug(description_slug, sku, colour, size)
         if not claim_url_key(url_key, sku):
             continue
         children.append(
@@ -471,7 +522,7 @@ def _map_style(
                 size=size if uses_size else None,
                 parent_sku=parent_sku,
                 child_skus=(),
-                price=style.retail_price,
+                price=retail_price,
             )
         )
     if not children:
@@ -482,13 +533,24 @@ def _map_style(
     if not claim_url_key(parent_url_key, code):
         desired.held_products.update(child.sku for child in children)
         return
+    products, prices, specials, held_specials = (
+        desired.products,
+        desired.prices,
+        desired.specials,
+        desired.held_specials,
+    )
+    option_labels = desired.option_labels
+    colour_attribute, size_attribute = config.magento.colour_attribute, config.magento.size_attribute
     for child in children:
-        desired.products[child.sku] = child
-        _add_prices(desired, child.sku, style.retail_price, special)
+        sku = child.sku
+        products[sku] = child
+        prices[sku] = retail_price  # as _add_prices
+        if special is not None and sku not in held_specials:
+            specials[sku] = special
         if child.colour:
-            desired.option_labels.setdefault(config.magento.colour_attribute, set()).add(child.colour)
+            option_labels.setdefault(colour_attribute, set()).add(child.colour)
         if child.size:
-            desired.option_labels.setdefault(config.magento.size_attribute, set()).add(child.size)
+            option_labels.setdefault(size_attribute, set()).add(child.size)
     desired.products[parent_sku] = DesiredProduct(
         sku=parent_sku,
         style_code=code,
@@ -548,10 +610,10 @@ def _map_stock(stock: Iterable[StockOnHand], config: TenantConfig, desired: Desi
     It is still sent (as 0, out of stock: the truthful sellable quantity) and reported as a problem
     on stream "stock", so the retailer sees the bad count without the web shop overselling.
     """
-    sources = sorted(set(config.branch_sources.values()))
+    sources = [SourceCode(source) for source in sorted(set(config.branch_sources.values()))]
     branch_sources = config.branch_sources
     safety = config.safety_stock
-    sellable = [product.sku for product in desired.products.values() if product.sellable]
+    sellable = [product.sku for product in desired.products.values() if product.type_id == "simple"]
     sellable_set = set(sellable)
     on_hand: dict[tuple[str, str], Decimal] = {}
     negative: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -566,15 +628,21 @@ def _map_stock(stock: Iterable[StockOnHand], config: TenantConfig, desired: Desi
             negative[key].append(f"{row.branch} ({quantity})")
             quantity = zero
         on_hand[key] = on_hand.get(key, zero) + quantity
+    rows = desired.stock
+    floor = ROUND_FLOOR
+    # A handful of distinct quantities over tens of thousands of rows: one Decimal each, kept by its
+    # exact text so that equal values written differently stay as they were.
+    quantities: dict[str, Decimal] = {}
     for sku in sellable:
         for source in sources:
             total = on_hand.get((sku, source), zero)
-            quantity = whole_units(total - safety)
+            quantity = (total - safety).to_integral_value(rounding=floor)  # whole_units
             if quantity < 0:
                 quantity = zero
-            row_key = stock_key(sku, source)
-            desired.stock[row_key] = DesiredStock(Sku(sku), SourceCode(source), quantity, quantity > 0)
-            if (sku, source) in negative:
+            quantity = quantities.setdefault(str(quantity), quantity)
+            row_key = f"{sku}@{source}"  # stock_key
+            rows[row_key] = DesiredStock(sku, source, quantity, quantity > 0)
+            if negative and (sku, source) in negative:
                 desired.problems.append(
                     Problem(
                         "stock",
