@@ -31,7 +31,7 @@ from botocore.exceptions import ClientError
 from pydantic_core import from_json, to_jsonable_python
 
 from kudos_sync.aws.errors import aws_errors, error_code
-from kudos_sync.domain.catalogue import bulk_build, trusted_constructor
+from kudos_sync.domain.bulk import bulk_build, trusted_constructor
 from kudos_sync.domain.errors import TransientError
 from kudos_sync.domain.ids import validate_tenant_id
 from kudos_sync.domain.state import Binding, BindingKind, Cursor, Direction, ParkedRecord, RunRecord

@@ -16,7 +16,8 @@ from sqlalchemy import Connection, Engine, Select, select
 
 from kudos_sync.ci_office import schema as s
 from kudos_sync.ci_office.errors import translate_db_errors
-from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style, Variant, trusted_constructor
+from kudos_sync.domain.bulk import trusted_constructor
+from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style, Variant
 from kudos_sync.domain.errors import ConfigurationError, RecordError
 
 _YIELD_PER = 2000

@@ -26,7 +26,8 @@ from functools import lru_cache
 from typing import Literal
 
 from kudos_sync.config import Ownership, TenantConfig
-from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style, bulk_build
+from kudos_sync.domain.bulk import bulk_build
+from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style
 from kudos_sync.domain.fingerprint import canonical_decimal, fingerprint_text
 from kudos_sync.domain.ids import Sku, SourceCode, StyleCode
 

@@ -32,6 +32,7 @@ from datetime import date
 from typing import Any, Literal
 
 from kudos_sync.config import Ownership, TenantConfig
+from kudos_sync.domain.bulk import trusted_constructor
 from kudos_sync.domain.catalogue import ImageMeta
 from kudos_sync.domain.errors import RecordError
 from kudos_sync.domain.ids import Sku
@@ -154,10 +155,14 @@ def _binding(
     magento_id: int | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Binding:
-    # model_construct: bindings are built by the thousand from values the core made itself.
-    return Binding.model_construct(
+    # Built by the thousand from values the core made itself (a first push of 50,000 SKUs keeps
+    # one per product for the whole run): no validation, one shared fields-set.
+    return _construct_binding(
         kind=kind, key=key, fingerprint=fingerprint, magento_id=magento_id, extra=extra or {}
     )
+
+
+_construct_binding = trusted_constructor(Binding)
 
 
 def _sku_of(key: str) -> str:

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, bulk_build, trusted_constructor
+from kudos_sync.domain.bulk import bulk_build, trusted_constructor
+from kudos_sync.domain.catalogue import ImageMeta, StockOnHand
 from kudos_sync.domain.state import Binding, BindingKind, ParkedRecord
 
 
