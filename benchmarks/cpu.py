@@ -9,7 +9,7 @@ so the time is ours alone. The read and the mapping are also timed on their own.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,8 +103,10 @@ class UnusedMagento:
     def find_products(self, skus: Sequence[str]) -> dict[str, int]:
         return self._never(skus)  # type: ignore[no-any-return]
 
-    def save_products(self, products: Sequence[ProductWrite]) -> list[WriteOutcome]:
-        return self._never(products)  # type: ignore[no-any-return]
+    def save_products(
+        self, products: Sequence[ProductWrite], known_ids: Mapping[str, int] | None = None
+    ) -> list[WriteOutcome]:
+        return self._never(products, known_ids)  # type: ignore[no-any-return]
 
     def unlink_child(self, parent_sku: str, child_sku: str) -> None:
         self._never(parent_sku, child_sku)
