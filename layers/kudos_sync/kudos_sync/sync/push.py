@@ -237,11 +237,8 @@ class PushSync:
         """Send what differs from the bindings; returns `partial` when the deadline stopped it."""
         self._run = run = _Run()
         phases = _Phases()
-        desired = self._read_and_map()
-        phases.done("read")
-        bindings = {kind: self.state.load_bindings(kind) for kind in _PUSH_KINDS}
-        parked_before = [r for r in self.state.list_parked() if r.stream in PUSH_STREAMS]
-        phases.done("state")
+        desired, (bindings, parked_before) = self._read_with_state()
+        phases.done("read_and_state")
         for problem in desired.problems:
             run.problem(problem)
 
@@ -281,8 +278,7 @@ class PushSync:
         """What run() would do now, computed from the same diff. Writes nothing anywhere and reads
         nothing from Magento (unknown categories/options are listed as to be ensured)."""
         self._run = _Run()
-        desired = self._read_and_map()
-        bindings = {kind: self.state.load_bindings(kind) for kind in _PUSH_KINDS}
+        desired, (bindings, _) = self._read_with_state()
         plan = PushPlan(problems=[PushProblem(**_problem_fields(p)) for p in desired.problems])
 
         known_paths = bindings[BindingKind.CATEGORY]
@@ -349,6 +345,25 @@ class PushSync:
         raise ValueError(f"unknown resync scope {scope!r}: use products, prices, stock or images")
 
     # ------------------------------------------------------------ reading and mapping
+
+    def _read_with_state(
+        self,
+    ) -> tuple[DesiredCatalogue, tuple[dict[BindingKind, dict[str, Binding]], list[ParkedRecord]]]:
+        """The desired catalogue, and the bindings and parked push records: read side by side (one
+        waits on CI Office and maps, the other on DynamoDB), as they do not depend on each other."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="state") as pool:
+            loading = pool.submit(self._load_state)
+            try:
+                desired = self._read_and_map()
+            except BaseException:
+                loading.cancel()
+                raise
+            return desired, loading.result()
+
+    def _load_state(self) -> tuple[dict[BindingKind, dict[str, Binding]], list[ParkedRecord]]:
+        bindings = {kind: self.state.load_bindings(kind) for kind in _PUSH_KINDS}
+        parked = [r for r in self.state.list_parked() if r.stream in PUSH_STREAMS]
+        return bindings, parked
 
     def _read_and_map(self) -> DesiredCatalogue:
         styles = self.catalogue.read_styles()
