@@ -680,9 +680,7 @@ class PushSync:
         if run.partial:
             return
 
-        def prepare(
-            chunk: Sequence[_ProductChange],
-        ) -> list[_Prepared]:
+        def prepare(chunk: Sequence[_ProductChange]) -> list[_Prepared]:
             # A chunk's request bodies are built just before it goes: a first push of 50,000 SKUs
             # never holds them all at once.
             ready: list[_Prepared] = []
