@@ -361,9 +361,12 @@ class PushSync:
             return desired, loading.result()
 
     def _load_state(self) -> tuple[dict[BindingKind, dict[str, Binding]], list[ParkedRecord]]:
-        bindings = {kind: self.state.load_bindings(kind) for kind in _PUSH_KINDS}
-        parked = [r for r in self.state.list_parked() if r.stream in PUSH_STREAMS]
-        return bindings, parked
+        # The kinds are independent items: loaded side by side, one waits on DynamoDB while another
+        # decodes. Biggest first, so the small ones fill in around it.
+        with ThreadPoolExecutor(max_workers=_STATE_READERS, thread_name_prefix="state") as pool:
+            loads = {kind: pool.submit(self.state.load_bindings, kind) for kind in _LOAD_ORDER}
+            parked = [r for r in self.state.list_parked() if r.stream in PUSH_STREAMS]
+            return {kind: loads[kind].result() for kind in _PUSH_KINDS}, parked
 
     def _read_and_map(self) -> DesiredCatalogue:
         styles = self.catalogue.read_styles()
@@ -1396,6 +1399,17 @@ _PUSH_KINDS = (
     BindingKind.STOCK,
     BindingKind.IMAGES,
 )
+
+_LOAD_ORDER = (
+    BindingKind.STOCK,
+    BindingKind.PRODUCT,
+    BindingKind.PRICE,
+    BindingKind.IMAGES,
+    BindingKind.SPECIAL_PRICE,
+    BindingKind.CATEGORY,
+    BindingKind.OPTION,
+)
+_STATE_READERS = 3
 
 _STREAM_FIELD = {"prices": "price", "special_prices": "special_price"}
 _PRODUCT_COUNTERS = {
