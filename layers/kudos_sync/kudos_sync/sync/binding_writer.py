@@ -25,7 +25,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 
 from kudos_sync.domain.state import Binding, BindingKind
@@ -34,25 +34,24 @@ from kudos_sync.sync.ports import StateStore
 logger = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
 class Ticket:
     """Done once the bindings it was given for are saved (or the writer failed)."""
 
-    _done: threading.Event = field(default_factory=threading.Event)
-    _writer: BindingWriter | None = None
+    __slots__ = ("_done", "_writer")
+
+    def __init__(self, writer: BindingWriter) -> None:
+        self._done = threading.Event()
+        self._writer = writer
 
     def wait(self) -> None:
-        """Block until saved; raises the writer's failure if it failed first."""
-        writer = self._writer
-        if writer is not None and not self._done.is_set():
-            writer.waiting(+1)
+        """Block until saved (no lingering while anyone waits); raises the writer's failure."""
+        if not self._done.is_set():
+            self._writer.waiting(+1)
             try:
                 self._done.wait()
             finally:
-                writer.waiting(-1)
-        self._done.wait()  # (a ticket without a writer is done when made)
-        if writer is not None:
-            writer.raise_failure()
+                self._writer.waiting(-1)
+        self._writer.raise_failure()
 
 
 @dataclass(slots=True)
@@ -88,7 +87,7 @@ class BindingWriter:
 
     def save(self, bindings: Sequence[Binding]) -> Ticket:
         """Queue bindings; returns at once. Wait on the ticket when the save must be durable first."""
-        ticket = Ticket(_writer=self)
+        ticket = Ticket(self)
         if not bindings:
             ticket._done.set()
             self.raise_failure()
@@ -102,14 +101,14 @@ class BindingWriter:
 
     def delete(self, kind: BindingKind, keys: Sequence[str] | None = None) -> int:
         """Delete after everything queued before it; waits, returns how many went."""
-        op = _Delete(kind, None if keys is None else list(keys), Ticket(_writer=self))
+        op = _Delete(kind, None if keys is None else list(keys), Ticket(self))
         self._put(op)
         op.ticket.wait()
         return op.deleted
 
     def flush(self) -> None:
         """Wait until everything queued so far is saved; raises a failure if one happened."""
-        marker = _Save([], Ticket(_writer=self))  # done once everything queued before it is
+        marker = _Save([], Ticket(self))  # done once everything queued before it is
         self._put(marker)
         marker.ticket.wait()
 
