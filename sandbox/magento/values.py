@@ -83,7 +83,7 @@ def to_int(value: Any, default: int | None = None) -> int | None:
         return int(value)
     try:
         return int(Decimal(str(value).strip()))
-    except (InvalidOperation, ValueError):
+    except (InvalidOperation, ValueError, OverflowError):  # "Inf" is no id either
         return default
 
 

@@ -132,3 +132,10 @@ def test_given_nameless_category_then_could_not_save(sandbox_client) -> None:
     response = sandbox_client.post("/V1/categories", json={"category": {"parent_id": 2, "name": ""}})
     assert response.status_code == 400
     assert response.json()["message"] == "Could not save category: %1"
+
+
+def test_given_category_id_that_is_no_integer_then_404_not_500(sandbox_client) -> None:
+    # Found by schemathesis: "Inf" overflowed the integer conversion into a 500.
+    for category_id in ("Inf", "-Infinity", "NaN", "abc"):
+        response = sandbox_client.get(f"/V1/categories/{category_id}/products")
+        assert response.status_code == 404, (category_id, response.text)
