@@ -111,6 +111,22 @@ class NaiveConnector:
             return None
         return response.json() if response.content else None
 
+    def _send_price(self, sku: str, price: Decimal) -> None:
+        """One base price, as a one-row array."""
+        self._send(
+            "POST", "/V1/products/base-prices", {"prices": [{"sku": sku, "price": str(price), "store_id": 0}]}
+        )
+
+    def _send_stock(self, sku: str, source: str, quantity: Decimal) -> None:
+        """One source item, as a one-item array."""
+        item = {
+            "sku": sku,
+            "source_code": source,
+            "quantity": float(quantity),
+            "status": 1 if quantity > 0 else 0,
+        }
+        self._send("POST", "/V1/inventory/source-items", {"sourceItems": [item]})
+
     def _timed(self, units: str, sample: int, total: int, work: Iterable[None]) -> NaiveTiming:
         before = self.store.stats()
         self._requests = self._errors = 0
@@ -191,8 +207,7 @@ class NaiveConnector:
             self._send("POST", "/V1/products", {"product": product})
             yield None
             if price is not None:
-                row = {"sku": variant.sku, "price": str(price), "store_id": 0}
-                self._send("POST", "/V1/products/base-prices", {"prices": [row]})
+                self._send_price(variant.sku, price)
                 yield None
             if style.sale_price is not None:
                 special = {
@@ -205,13 +220,7 @@ class NaiveConnector:
                 self._send("POST", "/V1/products/special-price", {"prices": [special]})
                 yield None
             for source, quantity in stock.get(variant.sku, []):
-                item = {
-                    "sku": variant.sku,
-                    "source_code": source,
-                    "quantity": float(max(quantity, Decimal(0))),
-                    "status": 1 if quantity > 0 else 0,
-                }
-                self._send("POST", "/V1/inventory/source-items", {"sourceItems": [item]})
+                self._send_stock(variant.sku, source, max(quantity, Decimal(0)))
                 yield None
         carrier = style.code if configurable else variants[0].sku if variants else style.code
         if configurable:
@@ -289,30 +298,10 @@ class NaiveConnector:
 
         def work() -> Iterable[None]:
             for sku, price in prices:
-                self._send(
-                    "POST",
-                    "/V1/products/base-prices",
-                    {"prices": [{"sku": sku, "price": str(price), "store_id": 0}]},
-                )
+                self._send_price(sku, price)
                 yield None
 
         return self._timed("prices", len(prices), total, work())
-
-    def stock_updates(self, rows: Sequence[tuple[str, str, Decimal]], total: int) -> NaiveTiming:
-        """One ``POST /V1/inventory/source-items`` with a one-item array per stock item."""
-
-        def work() -> Iterable[None]:
-            for sku, source, quantity in rows:
-                item = {
-                    "sku": sku,
-                    "source_code": source,
-                    "quantity": float(quantity),
-                    "status": 1 if quantity > 0 else 0,
-                }
-                self._send("POST", "/V1/inventory/source-items", {"sourceItems": [item]})
-                yield None
-
-        return self._timed("stock items", len(rows), total, work())
 
     def updates(
         self, prices: Sequence[tuple[str, Decimal]], stock: Sequence[tuple[str, str, Decimal]]
@@ -322,20 +311,10 @@ class NaiveConnector:
 
         def work() -> Iterable[None]:
             for sku, price in prices:
-                self._send(
-                    "POST",
-                    "/V1/products/base-prices",
-                    {"prices": [{"sku": sku, "price": str(price), "store_id": 0}]},
-                )
+                self._send_price(sku, price)
                 yield None
             for sku, source, quantity in stock:
-                item = {
-                    "sku": sku,
-                    "source_code": source,
-                    "quantity": float(quantity),
-                    "status": 1 if quantity > 0 else 0,
-                }
-                self._send("POST", "/V1/inventory/source-items", {"sourceItems": [item]})
+                self._send_stock(sku, source, quantity)
                 yield None
 
         return self._timed("prices and stock items", total, total, work())
