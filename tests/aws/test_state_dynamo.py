@@ -1,6 +1,7 @@
 """DynamoStateStore specifics the contract suite cannot see: shard layout, resharding, the cross-tenant
 parked index, lease TTL and input validation."""
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -60,7 +61,7 @@ def test_given_first_save_of_fifty_thousand_bindings_then_a_few_hundred_small_it
     assert len(loaded) == 50_000
     assert [loaded[b.key] for b in bindings[::5_000]] == bindings[::5_000]
 
-    changed = [b.model_copy(update={"fingerprint": "new"}) for b in bindings[:100]]
+    changed = [replace(b, fingerprint="new") for b in bindings[:100]]
     with counting_dynamo_writes(aws.dynamodb) as written:
         store.save_bindings(changed)
     assert len([sk for sk in written if "#S" in sk]) <= 100, "a steady-state save rewrites only its shards"

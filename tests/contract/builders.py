@@ -7,6 +7,8 @@ from kudos_sync.domain.ids import RunId
 from kudos_sync.domain.state import (
     Binding,
     BindingKind,
+    BindingPayload,
+    BindingStatus,
     Cursor,
     Direction,
     ParkedRecord,
@@ -23,14 +25,16 @@ def a_binding(
     kind: BindingKind = BindingKind.PRODUCT,
     fingerprint: str | None = None,
     magento_id: int | None = None,
-    extra: dict[str, Any] | None = None,
+    status: BindingStatus = BindingStatus.SENT,
+    payload: BindingPayload | None = None,
 ) -> Binding:
     return Binding(
         kind=kind,
         key=key,
         fingerprint=fingerprint or f"fp-{key}",
         magento_id=magento_id,
-        extra=extra or {},
+        status=status,
+        payload=payload,
     )
 
 

@@ -7,14 +7,22 @@ Assertions that only make sense for one side (write counts, TTL attributes) say 
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from kudos_sync.aws.clients import AwsClients
 from kudos_sync.aws.state import DynamoStateStore
-from kudos_sync.domain.state import BindingKind, Direction, RunStatus
+from kudos_sync.domain.state import (
+    BindingKind,
+    BindingStatus,
+    Direction,
+    ImageGallery,
+    PendingWrite,
+    ProductLinks,
+    RunStatus,
+)
 from kudos_sync.sync.ports import StateStore
 
 from sandbox.aws import LocalAws
@@ -161,7 +169,10 @@ def test_given_bindings_when_saved_then_loaded_back_with_ids_and_extra(harness: 
             "STYLE-3",
             kind=BindingKind.IMAGES,
             magento_id=None,
-            extra={"media": {"ab12": 7, "cd34": 8}, "labels": ["front", "back"], "ünïcode": "✓"},
+            status=BindingStatus.INCOMPLETE,
+            payload=ImageGallery(
+                first="ab12", entries={"ab12": 7, "cd34": 8}, shas={"1:10:ünïcode ✓": "ab12"}
+            ),
         ),
         a_binding("size:XL", kind=BindingKind.OPTION, magento_id=55),
     ]
@@ -175,9 +186,10 @@ def test_given_bindings_when_saved_then_loaded_back_with_ids_and_extra(harness: 
 def test_given_bindings_when_saved_again_then_the_latest_wins(harness: StateHarness) -> None:
     store = harness.store
     store.save_bindings([a_binding("STYLE-1", fingerprint="v1", magento_id=1)])
-    store.save_bindings([a_binding("STYLE-1", fingerprint="v2", magento_id=1, extra={"k": 1})])
+    links = ProductLinks("simple", 12, "Womens/Tops", None, (("color", 4),), PendingWrite("create", (12,)))
+    store.save_bindings([a_binding("STYLE-1", fingerprint="v2", magento_id=1, payload=links)])
     assert store.load_bindings(BindingKind.PRODUCT)["STYLE-1"] == a_binding(
-        "STYLE-1", fingerprint="v2", magento_id=1, extra={"k": 1}
+        "STYLE-1", fingerprint="v2", magento_id=1, payload=links
     )
 
 
@@ -187,7 +199,7 @@ def test_given_many_bindings_when_few_change_then_only_their_shards_are_rewritte
     store = harness.store
     first = many_bindings(1_000)
     store.save_bindings(first)
-    changed = [b.model_copy(update={"fingerprint": "changed"}) for b in first[10:13]]
+    changed = [replace(b, fingerprint="changed") for b in first[10:13]]
     second = first[:10] + changed + first[13:]
 
     if harness.count_writes is None:

@@ -2,6 +2,7 @@
 the way a retailer would in CI Office between two pushes."""
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -113,7 +114,7 @@ class FakeCatalogue:
             changes["retail_price"] = Decimal(changes["retail_price"])
         if "sale_price" in changes and isinstance(changes["sale_price"], str):
             changes["sale_price"] = Decimal(changes["sale_price"])
-        updated = self.styles[code].model_copy(update=changes)
+        updated = replace(self.styles[code], **changes)
         self.styles[code] = updated
         return updated
 

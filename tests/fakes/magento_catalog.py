@@ -22,6 +22,7 @@ from typing import Any
 
 from kudos_sync.domain.errors import RecordError
 from kudos_sync.domain.ids import Sku
+from kudos_sync.magento.media import media_label, roles_of, sha_in_label
 from kudos_sync.sync.ports import (
     CategoryNode,
     MediaEntry,
@@ -392,7 +393,7 @@ class FakeMagentoCatalog:
     def list_media(self, sku: str) -> list[MediaEntry]:
         self._record("list_media", sku)
         return [
-            MediaEntry(entry_id=m.entry_id, label=m.label, position=m.position)
+            MediaEntry(entry_id=m.entry_id, sha256=sha_in_label(m.label), position=m.position)
             for m in sorted(self.media.get(sku, {}).values(), key=lambda m: m.position)
         ]
 
@@ -402,7 +403,11 @@ class FakeMagentoCatalog:
             raise RecordError(f'The product that was requested doesn\'t exist. SKU "{sku}"', record=sku)
         entry_id = self._id()
         self.media.setdefault(sku, {})[entry_id] = FakeMedia(
-            entry_id, upload.label, upload.position, upload.roles, upload.data
+            entry_id,
+            media_label(upload.title, upload.sha256),
+            upload.position,
+            roles_of(upload.main),
+            upload.data,
         )
         self._wrote()
         return entry_id

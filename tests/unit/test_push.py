@@ -3,6 +3,7 @@
 import itertools
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -249,7 +250,7 @@ def test_given_category_moved_when_pushed_then_linked_to_new_and_unlinked_from_o
     assert h.magento.calls_to("unlink_category") == [(old, "TEE")]
     assert {h.magento.category_path(c) for c in h.magento.products["TEE"].category_ids} == {"Mens/Tees"}
     assert h.magento.sent_skus() == ["TEE"]  # the children carry no category
-    assert h.bindings(BindingKind.PRODUCT)["TEE"].extra["category_path"] == "Mens/Tees"
+    assert h.bindings(BindingKind.PRODUCT)["TEE"].product.category_path == "Mens/Tees"
 
 
 def test_given_categories_and_options_already_in_magento_when_cache_is_cold_then_listed_once_and_reused() -> (
@@ -825,8 +826,9 @@ def test_given_parked_child_when_parent_is_updated_then_the_child_stays_linked()
     bad_child = variant("TEE-Red-S", "Red", "S", barcode="DUP")
     others = [v for v in h.catalogue.styles["TEE"].variants if v.sku != "TEE-Red-S"]
     h.catalogue.put(
-        h.catalogue.styles["TEE"].model_copy(
-            update={"variants": (bad_child, *others, variant("TEE-Green-S", "Green", "S", barcode="DUP"))}
+        replace(
+            h.catalogue.styles["TEE"],
+            variants=(bad_child, *others, variant("TEE-Green-S", "Green", "S", barcode="DUP")),
         )
     )
 

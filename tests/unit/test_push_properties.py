@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from kudos_sync.domain.push_mapping import map_catalogue
-from kudos_sync.domain.state import BindingKind
+from kudos_sync.domain.state import BindingKind, BindingStatus
 
 from tests.fakes.catalogue import style
 from tests.fakes.magento_catalog import FakeCrashError
@@ -105,7 +105,7 @@ def assert_converged(h: Harness) -> None:
                 assert m.option_label(attribute, got.custom_attributes[attribute]) == label
     for sku, binding in h.state.load_bindings(BindingKind.PRODUCT).items():
         if sku not in desired.products:
-            assert m.products[sku].status == 2 and binding.fingerprint == "disabled"
+            assert m.products[sku].status == 2 and binding.status is BindingStatus.DISABLED
     for sku, price in desired.prices.items():
         assert m.base_prices[(sku, 0)] == price
     sellable = {s for s, p in desired.products.items() if p.sellable}

@@ -10,9 +10,8 @@ import pytest
 from kudos_sync.config import TenantConfig
 from kudos_sync.domain.catalogue import Style
 from kudos_sync.domain.errors import TransientError
-from kudos_sync.domain.state import Binding, BindingKind
+from kudos_sync.domain.state import Binding, BindingKind, BindingStatus
 from kudos_sync.sync.ports import ProductWrite, WriteOutcome
-from kudos_sync.sync.push import DISABLED, PENDING
 
 from tests.fakes.catalogue import style
 from tests.fakes.state import InMemoryStateStore
@@ -30,7 +29,7 @@ class ThrottledStateStore(InMemoryStateStore):
 
     def save_bindings(self, bindings: Sequence[Binding]) -> None:
         for binding in bindings:
-            confirmed = not binding.fingerprint.startswith(PENDING)
+            confirmed = binding.status is not BindingStatus.PENDING
             if binding.kind is self.kind and binding.key in self.throttle and confirmed:
                 self.throttle.discard(binding.key)
                 raise TransientError("ThrottlingException: rate of requests exceeds the allowed throughput")
@@ -60,7 +59,7 @@ def assert_steady(h: Harness) -> None:
     result = h.push()
     assert result.status == "succeeded"
     assert h.magento.write_calls() == [] and h.magento.calls_to("find_products") == []
-    assert not any("pending" in b.extra for b in h.bindings(BindingKind.PRODUCT).values())
+    assert not any(b.product.pending for b in h.bindings(BindingKind.PRODUCT).values())
 
 
 # ---------------------------------------------------------------- orphan enabled product
@@ -70,7 +69,7 @@ def test_given_binding_save_throttled_after_create_when_style_leaves_then_orphan
     h, store = harness(style("MUG", "Coffee Mug"), style("CUP", "Tea Cup"))
     push_with_binding_save_throttled(h, store, "MUG-1")
     assert h.magento.products["MUG-1"].status == 1
-    assert h.bindings(BindingKind.PRODUCT)["MUG-1"].extra["pending"]["kind"] == "create"
+    assert h.bindings(BindingKind.PRODUCT)["MUG-1"].product.pending.kind == "create"
 
     h.catalogue.remove("MUG")
     result = h.push()
@@ -79,7 +78,7 @@ def test_given_binding_save_throttled_after_create_when_style_leaves_then_orphan
     assert h.magento.calls_to("find_products") == [["MUG-1"]]
     assert h.magento.products["MUG-1"].status == 2 and h.magento.products["CUP-1"].status == 1
     mug = h.bindings(BindingKind.PRODUCT)["MUG-1"]
-    assert mug.fingerprint == DISABLED and "pending" not in mug.extra
+    assert mug.status is BindingStatus.DISABLED and mug.product.pending is None
     assert mug.magento_id == h.magento.products["MUG-1"].entity_id
     assert_steady(h)
 
@@ -111,7 +110,7 @@ def test_given_create_that_never_reached_magento_when_style_leaves_then_binding_
         h.push()
     monkeypatch.undo()
     assert "MUG-1" not in h.magento.products
-    assert h.bindings(BindingKind.PRODUCT)["MUG-1"].fingerprint.startswith(PENDING)
+    assert h.bindings(BindingKind.PRODUCT)["MUG-1"].status is BindingStatus.PENDING
 
     h.catalogue.remove("MUG")
     result = h.push()
@@ -146,7 +145,7 @@ def test_given_binding_save_throttled_after_disable_when_style_returns_then_enab
     h.catalogue.remove("MUG")
     push_with_binding_save_throttled(h, store, "MUG-1")
     assert h.magento.products["MUG-1"].status == 2
-    assert h.bindings(BindingKind.PRODUCT)["MUG-1"].extra["pending"]["kind"] == "disable"
+    assert h.bindings(BindingKind.PRODUCT)["MUG-1"].product.pending.kind == "disable"
 
     h.catalogue.put(style("MUG", "Coffee Mug"))
     result = h.push()
@@ -182,7 +181,7 @@ def test_given_binding_save_throttled_after_create_when_style_moves_category_the
 
     assert result.status == "succeeded" and result.counts.categories_unlinked == 1
     assert categories_of(h, "MUG-1") == {"Home/Kitchen"}
-    assert h.bindings(BindingKind.PRODUCT)["MUG-1"].extra["category_path"] == "Home/Kitchen"
+    assert h.bindings(BindingKind.PRODUCT)["MUG-1"].product.category_path == "Home/Kitchen"
     assert_steady(h)
 
 
@@ -271,7 +270,7 @@ def test_given_plain_changes_when_pushed_then_no_intent_is_written_for_updates_t
     assert h.push().counts.products_updated == 1
 
     product_saves = [b for batch in saves for b in batch if b.kind is BindingKind.PRODUCT]
-    assert [b.fingerprint.startswith(PENDING) for b in product_saves] == [False]
+    assert [b.status is BindingStatus.PENDING for b in product_saves] == [False]
 
 
 # ---------------------------------------------------------------- prices, sales and stock

@@ -19,7 +19,7 @@ from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.config import secret_name
 from kudos_sync.domain.errors import SyncError
 from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
-from kudos_sync.domain.state import Direction, RunRecord
+from kudos_sync.domain.state import PUSH_STREAMS, Direction, RunRecord
 from kudos_sync.service import Stack, run_tenant, tenant_adapters
 
 app = typer.Typer(
@@ -37,9 +37,6 @@ class Scope(StrEnum):
     PRICES = "prices"
     STOCK = "stock"
     IMAGES = "images"
-
-
-PUSH_STREAMS = {"products", "prices", "special_prices", "stock", "images"}
 
 
 def _tenant(value: str) -> str:

@@ -28,10 +28,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import ClientError
-from pydantic_core import from_json, to_jsonable_python
+from pydantic_core import from_json
 
 from kudos_sync.aws.errors import aws_errors, error_code
-from kudos_sync.domain.bulk import bulk_build, trusted_constructor
+from kudos_sync.domain.binding_codec import decode_binding, encode_binding
+from kudos_sync.domain.bulk import bulk_build
 from kudos_sync.domain.errors import TransientError
 from kudos_sync.domain.ids import validate_tenant_id
 from kudos_sync.domain.state import Binding, BindingKind, Cursor, Direction, ParkedRecord, RunRecord
@@ -104,13 +105,11 @@ def _backoff(attempt: int) -> None:
 
 # ---------------------------------------------------------------- binding shard encoding
 
-_Packed = dict[str, list[Any]]  # key -> [fingerprint, magento_id] or [fingerprint, magento_id, extra]
+_Packed = dict[str, list[Any]]  # key -> a binding as domain.binding_codec packs it
 
 
 def _pack(binding: Binding) -> list[Any]:
-    if binding.extra:
-        return [binding.fingerprint, binding.magento_id, to_jsonable_python(binding.extra)]
-    return [binding.fingerprint, binding.magento_id]
+    return encode_binding(binding)  # domain.binding_codec: reads the older encoding too
 
 
 def _encode(shard: _Packed) -> bytes:
@@ -136,11 +135,6 @@ def _decode(blob: bytes) -> _Packed:
     # repeated short strings (fingerprints of equal prices and quantities) instead of copying them.
     decoded: _Packed = from_json(zlib.decompress(blob))
     return decoded
-
-
-# A load builds every binding of a kind (150,000 stock bindings at 50,000 SKUs) from what this store
-# wrote itself with `_pack`, so the values already have the field types: no validation.
-_construct_binding = trusted_constructor(Binding)
 
 
 class _Header:
@@ -398,17 +392,10 @@ class DynamoStateStore:
             # Bindings are built shard by shard, so the decoded form of the whole kind is never held
             # beside the bindings made from it.
             bindings: dict[str, Binding] = {}
-            construct = _construct_binding
             with bulk_build():
                 for item in self._query_prefix(f"BIND#{kind.value}#G{header.gen:016d}#"):
                     for key, value in _decode(item["b"]["B"]).items():
-                        bindings[key] = construct(
-                            kind=kind,
-                            key=key,
-                            fingerprint=value[0],
-                            magento_id=value[1],
-                            extra=value[2] if len(value) > 2 else {},
-                        )
+                        bindings[key] = decode_binding(kind, key, value)
             after = self._get_header(kind)
             if after is not None and after.gen == header.gen:
                 return bindings

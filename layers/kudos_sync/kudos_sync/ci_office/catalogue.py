@@ -16,7 +16,6 @@ from sqlalchemy import Connection, Engine, Select, select
 
 from kudos_sync.ci_office import schema as s
 from kudos_sync.ci_office.errors import translate_db_errors
-from kudos_sync.domain.bulk import trusted_constructor
 from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style, Variant
 from kudos_sync.domain.errors import ConfigurationError, RecordError
 
@@ -25,11 +24,11 @@ _YIELD_PER = 2000
 # expects, so stop and alarm rather than park or retry.
 _READ_FAILURE = ConfigurationError
 _BRANCH_CHUNK = 500
-# The values come typed from the database, and a run builds one per SKU, stock row and image.
-_construct_style = trusted_constructor(Style)
-_construct_variant = trusted_constructor(Variant)
-_construct_stock = trusted_constructor(StockOnHand)
-_construct_image = trusted_constructor(ImageMeta)
+# Plain dataclasses, built straight from typed columns (one per SKU, stock row and image).
+_construct_style = Style
+_construct_variant = Variant
+_construct_stock = StockOnHand
+_construct_image = ImageMeta
 
 
 def _style_query() -> Select[Any]:

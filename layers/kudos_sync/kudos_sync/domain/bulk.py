@@ -1,55 +1,41 @@
-"""Building tens of thousands of long-lived models quickly: what hot loops of the push use (reading the
-catalogue, loading and making bindings). Generic over pydantic models; no I/O."""
+"""Building tens of thousands of long-lived objects quickly (the catalogue and its mapping, a kind's
+bindings): the hot loops of the push. The objects themselves are plain slotted dataclasses built
+without validation; what remains is the cyclic garbage collector, paused here. No I/O.
+
+Why pause it: the collector walks every container object it tracks again and again while they are
+being built, and finds nothing to free (they all stay alive). Measured at 24,000 SKUs: mapping took
+2.3x as long with it running (1.41 s against 0.61 s), decoding 60,000 product bindings 1.8x. Objects
+are still freed as usual when their last reference goes; only cycles wait until it is resumed.
+
+Several threads build at once (the catalogue is mapped while the bindings load), so the pause is
+counted: the collector is resumed when the last build ends, and only if it was running when the first
+began. A thread that switched it off by itself (a test, a profiler) is never overruled.
+"""
 
 import gc
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-from pydantic import BaseModel
-
-
-def trusted_constructor[M: BaseModel](model: type[M]) -> Callable[..., M]:
-    """A constructor for `model` from values already of its field types (typed database columns, or
-    what this service stored itself), for hot loops that build tens of thousands of instances.
-
-    Skips validation and defaults, so every field must be passed, in declaration order (the order
-    `model_dump` follows). Unlike `model_construct`, all instances share one fields-set: a fresh set
-    of every field name per instance would be most of the memory of a small model. Sharing is safe
-    for frozen models only (nothing can add to it; `model_copy` copies it before updating it).
-    """
-    config = model.model_config
-    if not config.get("frozen") or config.get("extra") == "allow":
-        raise TypeError(f"{model.__name__}: trusted construction needs a frozen model without extras")
-    if model.__private_attributes__ or model.__pydantic_post_init__:
-        raise TypeError(f"{model.__name__}: trusted construction cannot set private attributes")
-    fields_set = set(model.model_fields)
-    new = object.__new__
-    set_attribute = object.__setattr__
-
-    def construct(**values: Any) -> M:
-        instance = new(model)
-        set_attribute(instance, "__dict__", values)
-        set_attribute(instance, "__pydantic_fields_set__", fields_set)
-        set_attribute(instance, "__pydantic_extra__", None)
-        set_attribute(instance, "__pydantic_private__", None)
-        return instance
-
-    return construct
+_lock = threading.Lock()
+_builds = 0  # bulk builds running now, on any thread
+_resume = False  # whether the collector was running when the first of them began
 
 
 @contextmanager
 def bulk_build() -> Iterator[None]:
-    """Pause the cyclic garbage collector while tens of thousands of objects that all stay alive are
-    built (the catalogue and its mapping, a kind's bindings): it would otherwise walk them again and
-    again and find nothing to free (measured: about a sixth of a run's CPU at 20,000 SKUs). Objects
-    are still freed as usual when their last reference goes; only cycles wait until it is resumed.
-    Not for code that yields to its caller while paused."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+    """Pause the cyclic garbage collector while long-lived objects are built. Not for code that yields
+    to its caller while paused."""
+    global _builds, _resume
+    with _lock:
+        if _builds == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _builds += 1
     try:
         yield
     finally:
-        gc.enable()
+        with _lock:
+            _builds -= 1
+            if _builds == 0 and _resume:
+                gc.enable()

@@ -2,20 +2,21 @@
 
 Values are kept as CI Office holds them (prices may be missing, stock may be negative); the mapping in
 `domain.push_mapping` decides what is valid and parks what is not, naming the record and the field.
+
+Plain slotted dataclasses: a run builds one per style, SKU, stock row and image (hundreds of thousands
+at 50,000 SKUs) from typed database columns, so nothing here validates.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-
-from pydantic import BaseModel, ConfigDict
 
 from kudos_sync.domain.ids import BranchCode, Sku, StyleCode
 
 
-class Variant(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Variant:
     """One sellable SKU of a style: a colour/size combination (either may be absent)."""
-
-    model_config = ConfigDict(frozen=True)
 
     sku: Sku
     colour: str | None = None
@@ -24,10 +25,9 @@ class Variant(BaseModel):
     barcode: str | None = None
 
 
-class Style(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Style:
     """A CI Office style whose Internet Active flag is set, with its variants."""
-
-    model_config = ConfigDict(frozen=True)
 
     code: StyleCode
     description: str
@@ -42,20 +42,18 @@ class Style(BaseModel):
     variants: tuple[Variant, ...] = ()
 
 
-class StockOnHand(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockOnHand:
     """Quantity on hand of one SKU at one branch."""
-
-    model_config = ConfigDict(frozen=True)
 
     sku: Sku
     branch: BranchCode
     quantity: Decimal
 
 
-class ImageMeta(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageMeta:
     """An image of a style, without its bytes; `version` changes whenever the bytes do."""
-
-    model_config = ConfigDict(frozen=True)
 
     image_id: int
     style_code: StyleCode

@@ -1,8 +1,11 @@
 """What the sync remembers between runs (ARCHITECTURE section 3), independent of where it is kept."""
 
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,16 +30,102 @@ class BindingKind(StrEnum):
     CUSTOMER = "customer"  # pull: key: Magento customer id or guest e-mail
 
 
-class Binding(BaseModel):
-    """Links a CI Office key to a Magento id and remembers the fingerprint last sent."""
+class BindingStatus(StrEnum):
+    """Where a binding's item stands; only SENT means Magento holds what the fingerprint describes."""
 
-    model_config = ConfigDict(frozen=True)
+    SENT = "sent"
+    PENDING = "pending"  # written ahead: a write was about to be sent, whether Magento applied it is unknown
+    INCOMPLETE = "incomplete"  # an image set partly synced (a bad image is parked): retried next run
+    DISABLED = "disabled"  # the product left Internet Active and was disabled
+    RESYNC = "resync"  # an operator asked for this item to be sent again
+
+
+type ProductWriteKind = Literal["create", "update", "enable", "disable"]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingWrite:
+    """A product write whose outcome is unknown: its kind, and every category id the product may now be
+    linked to (Magento merges category links, so an unconfirmed write may have added one)."""
+
+    kind: ProductWriteKind
+    category_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProductLinks:
+    """What a product binding keeps beyond its fingerprint: its type and the links our writes made."""
+
+    type_id: Literal["simple", "configurable"]
+    category_id: int | None
+    category_path: str | None
+    parent: str | None
+    options: tuple[tuple[str, int], ...] = ()  # (attribute code, option id) the product was saved with
+    pending: PendingWrite | None = None
+
+    def linked_categories(self) -> set[int]:
+        """Category ids our writes may have linked the product to: the one last confirmed and, while a
+        write is pending, every one that write carried."""
+        linked = set(self.pending.category_ids) if self.pending is not None else set()
+        if self.category_id is not None:
+            linked.add(self.category_id)
+        return linked
+
+
+@dataclass(frozen=True, slots=True)
+class SpecialRows:
+    """The rows a special price was sent as, so they can be deleted when the sale ends or moves."""
+
+    price: Decimal
+    price_from: date | None
+    price_to: date | None
+    store_ids: tuple[int, ...] | None  # None: kept by a release that did not record store views
+
+
+@dataclass(frozen=True, slots=True)
+class ImageGallery:
+    """The media entries our uploads made: by content hash, and each image version's hash."""
+
+    first: str | None  # sha256 of the image that carries the roles
+    entries: Mapping[str, int]  # sha256 -> media entry id
+    shas: Mapping[str, str]  # ImageMeta.version -> sha256
+
+
+type BindingPayload = ProductLinks | SpecialRows | ImageGallery
+
+
+@dataclass(slots=True)  # not frozen: loaded by the hundred thousand, and frozen __init__ is slow
+class Binding:
+    """Links a CI Office key to a Magento id and remembers the fingerprint last sent (or about to be:
+    see `status`). The payload's type follows the kind: ProductLinks for products, SpecialRows for
+    special prices, ImageGallery for images, none for the others. Never changed once built: a new
+    state is a new binding (`dataclasses.replace`), since bindings are shared with the writer thread."""
 
     kind: BindingKind
     key: str
     fingerprint: str
     magento_id: int | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)  # e.g. media entry ids by image version
+    status: BindingStatus = BindingStatus.SENT
+    payload: BindingPayload | None = None
+
+    def in_step(self, fingerprint: str) -> bool:
+        """Magento holds exactly what `fingerprint` describes."""
+        return self.status is BindingStatus.SENT and self.fingerprint == fingerprint
+
+    @property
+    def product(self) -> ProductLinks | None:
+        return self.payload if isinstance(self.payload, ProductLinks) else None
+
+    @property
+    def special(self) -> SpecialRows | None:
+        return self.payload if isinstance(self.payload, SpecialRows) else None
+
+    @property
+    def gallery(self) -> ImageGallery | None:
+        return self.payload if isinstance(self.payload, ImageGallery) else None
+
+    def with_status(self, status: BindingStatus) -> "Binding":
+        return replace(self, status=status)
 
 
 class Cursor(BaseModel):
@@ -49,6 +138,10 @@ class Cursor(BaseModel):
     entity_id: int
     # Entity ids already imported at or after (created_at - overlap): the boundary de-duplication set.
     seen_ids: tuple[int, ...] = ()
+
+
+# The streams a push parks records under (the pull parks under "invoices" and "creditmemos").
+PUSH_STREAMS = frozenset({"products", "prices", "special_prices", "stock", "images"})
 
 
 class ParkedRecord(BaseModel):

@@ -38,6 +38,7 @@ from kudos_sync.magento.errors import (
     fill_message,
     placeholder_values,
 )
+from kudos_sync.magento.media import media_label, roles_of, sha_in_label
 from kudos_sync.magento.search import SearchCriteria, any_of, encode_search_criteria
 from kudos_sync.sync.ports import (
     CategoryNode,
@@ -543,7 +544,9 @@ class RestMagentoCatalog:
         entries = self.client.get("/V1/products/{sku}/media", path={"sku": sku}, scope="all", record=sku)
         return [
             MediaEntry(
-                entry_id=int(e["id"]), label=str(e.get("label") or ""), position=int(e.get("position") or 0)
+                entry_id=int(e["id"]),
+                sha256=sha_in_label(str(e.get("label") or "")),
+                position=int(e.get("position") or 0),
             )
             for e in entries or []
             if isinstance(e, Mapping) and e.get("id") is not None
@@ -551,13 +554,13 @@ class RestMagentoCatalog:
 
     def add_media(self, sku: str, upload: MediaUpload) -> int:
         """Upload one image; returns its entry id. Not repeatable (a repeat adds a second image): after
-        an ambiguous failure the gallery is listed and an entry with the upload's label is returned."""
+        an ambiguous failure the gallery is listed and an entry with the upload's hash is returned."""
         entry = {
             "media_type": "image",
-            "label": upload.label,
+            "label": media_label(upload.title, upload.sha256),
             "position": upload.position,
             "disabled": False,
-            "types": list(upload.roles),
+            "types": list(roles_of(upload.main)),
             "content": {
                 "base64_encoded_data": base64.b64encode(upload.data).decode("ascii"),
                 "type": upload.content_type,
@@ -578,7 +581,7 @@ class RestMagentoCatalog:
             return int(str(result).strip('"'))
 
         def find() -> int | None:
-            return next((e.entry_id for e in self.list_media(sku) if e.label == upload.label), None)
+            return next((e.entry_id for e in self.list_media(sku) if e.sha256 == upload.sha256), None)
 
         return guarded_write(send, find)
 

@@ -125,11 +125,15 @@ class RowFailure(BaseModel):
 
 
 class MediaUpload(BaseModel):
+    """One image for a product's gallery. The adapter marks the entry with its content hash (so a
+    re-run recognises an entry it already made) and gives the main image the image roles."""
+
     model_config = ConfigDict(frozen=True)
 
-    label: str  # carries the content hash, so a re-run can recognise an entry it already made
+    sha256: str
+    title: str  # "<style> <sequence>": what a person sees in the admin
     position: int
-    roles: tuple[str, ...]  # ("image", "small_image", "thumbnail") on the first image
+    main: bool  # the product's main image (base, small and thumbnail)
     content_type: str
     file_name: str
     data: bytes
@@ -139,7 +143,7 @@ class MediaEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     entry_id: int
-    label: str
+    sha256: str | None  # the content hash of an entry our uploads made; None for anyone else's
     position: int
 
 

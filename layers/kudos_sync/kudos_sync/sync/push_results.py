@@ -4,6 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from kudos_sync.domain.state import ProductWriteKind
+
 
 class PushCounts(BaseModel):
     """What one push did, per concern (the run summary and the demo show these)."""
@@ -26,6 +28,18 @@ class PushCounts(BaseModel):
     parked: int = 0
     unparked: int = 0
     unchanged: int = 0  # items (products, prices, special prices, stock rows, image sets) in step
+
+    def product_written(self, kind: ProductWriteKind) -> None:
+        """Count one product write Magento confirmed."""
+        match kind:
+            case "create":
+                self.products_created += 1
+            case "update":
+                self.products_updated += 1
+            case "enable":
+                self.products_enabled += 1
+            case "disable":
+                self.products_disabled += 1
 
 
 class PushProblem(BaseModel):
