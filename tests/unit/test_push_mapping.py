@@ -8,20 +8,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 from kudos_sync.config import TenantConfig
 from kudos_sync.domain.catalogue import StockOnHand
+from kudos_sync.domain.desired import DesiredSpecial, DesiredStock
 from kudos_sync.domain.ids import BranchCode, Sku
-from kudos_sync.domain.push_mapping import (
-    DesiredSpecial,
-    DesiredStock,
+from kudos_sync.domain.push_fingerprints import (
+    price_fingerprint,
+    product_fingerprint,
+    special_fingerprint,
+    stock_fingerprint,
+)
+from kudos_sync.domain.push_mapping import map_catalogue
+from kudos_sync.domain.push_rules import (
     always_owned,
     child_name,
     is_valid_sku,
-    map_catalogue,
     normalise_category_path,
-    price_fingerprint,
-    product_fingerprint,
     slugify,
-    special_fingerprint,
-    stock_fingerprint,
     url_key_for,
 )
 

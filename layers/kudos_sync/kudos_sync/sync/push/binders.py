@@ -6,8 +6,8 @@ Magento confirmed the write; nothing else decides a binding's status.
 
 from collections.abc import Mapping
 
+from kudos_sync.domain.desired import DesiredSpecial
 from kudos_sync.domain.ids import Sku
-from kudos_sync.domain.push_mapping import DesiredSpecial
 from kudos_sync.domain.state import (
     Binding,
     BindingKind,

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from kudos_sync.config import TenantConfig
-from kudos_sync.domain.push_mapping import Problem
+from kudos_sync.domain.desired import Problem
 from kudos_sync.domain.state import Binding
 from kudos_sync.fanout import fan_out
 from kudos_sync.sync.binding_writer import BindingWriter

@@ -14,15 +14,10 @@ from dataclasses import dataclass
 
 from kudos_sync.config import Ownership
 from kudos_sync.domain.catalogue import ImageMeta
+from kudos_sync.domain.desired import DesiredCatalogue, Problem
 from kudos_sync.domain.errors import RecordError
-from kudos_sync.domain.push_mapping import (
-    MAX_IMAGE_BYTES,
-    DesiredCatalogue,
-    Problem,
-    image_problem,
-    image_set_fingerprint,
-    sniff_image,
-)
+from kudos_sync.domain.push_fingerprints import image_set_fingerprint
+from kudos_sync.domain.push_rules import MAX_IMAGE_BYTES, image_problem, sniff_image
 from kudos_sync.domain.state import Binding, BindingStatus
 from kudos_sync.sync.ports import CatalogueSource, ImageStage, MediaUpload
 from kudos_sync.sync.push import binders

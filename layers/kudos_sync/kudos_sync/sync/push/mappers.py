@@ -7,17 +7,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kudos_sync.config import TenantConfig
-from kudos_sync.domain.errors import RecordError
-from kudos_sync.domain.ids import Sku
-from kudos_sync.domain.push_mapping import (
+from kudos_sync.domain.desired import (
     STATUS_DISABLED,
     STATUS_ENABLED,
     DesiredProduct,
     DesiredSpecial,
     DesiredStock,
-    owned_always,
-    owned_on_create,
 )
+from kudos_sync.domain.errors import RecordError
+from kudos_sync.domain.ids import Sku
+from kudos_sync.domain.push_rules import owned_always, owned_on_create
 from kudos_sync.domain.state import Binding, ProductLinks, ProductWriteKind
 from kudos_sync.sync.ports import PriceRow, ProductWrite, SourceItemRow
 

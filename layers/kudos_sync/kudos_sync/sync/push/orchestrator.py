@@ -30,7 +30,9 @@ from typing import Literal
 
 from kudos_sync.batches import chunks
 from kudos_sync.config import TenantConfig
-from kudos_sync.domain.push_mapping import DesiredCatalogue, always_owned, map_catalogue, owned_always
+from kudos_sync.domain.desired import DesiredCatalogue
+from kudos_sync.domain.push_mapping import map_catalogue
+from kudos_sync.domain.push_rules import always_owned, owned_always
 from kudos_sync.domain.state import Binding, BindingKind, BindingStatus, ParkedRecord
 from kudos_sync.sync.binding_writer import BindingWriter
 from kudos_sync.sync.ports import CatalogueSource, Clock, Deadline, ImageStage, MagentoCatalog, StateStore

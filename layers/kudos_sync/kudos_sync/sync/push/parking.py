@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from kudos_sync.domain.push_mapping import Problem
+from kudos_sync.domain.desired import Problem
 from kudos_sync.domain.state import PUSH_STREAMS, ParkedRecord
 from kudos_sync.sync.ports import StateStore
 from kudos_sync.sync.push.context import Tally

@@ -14,9 +14,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from kudos_sync.batches import chunks
+from kudos_sync.domain.desired import DesiredCatalogue, Problem
 from kudos_sync.domain.errors import RecordError
 from kudos_sync.domain.ids import Sku
-from kudos_sync.domain.push_mapping import DesiredCatalogue, Problem, product_fingerprint
+from kudos_sync.domain.push_fingerprints import product_fingerprint
 from kudos_sync.domain.state import Binding, BindingKind, ProductLinks, ProductWriteKind
 from kudos_sync.sync.binding_writer import Ticket
 from kudos_sync.sync.ports import ProductWrite, WriteOutcome

@@ -11,13 +11,8 @@ from collections.abc import Mapping, Sequence
 
 from kudos_sync.batches import chunks
 from kudos_sync.config import Ownership
-from kudos_sync.domain.push_mapping import (
-    DesiredCatalogue,
-    Problem,
-    price_fingerprint,
-    special_fingerprint,
-    stock_fingerprint,
-)
+from kudos_sync.domain.desired import DesiredCatalogue, Problem
+from kudos_sync.domain.push_fingerprints import price_fingerprint, special_fingerprint, stock_fingerprint
 from kudos_sync.domain.state import Binding, BindingKind, BindingPayload
 from kudos_sync.sync.ports import RowFailure
 from kudos_sync.sync.push import binders, mappers

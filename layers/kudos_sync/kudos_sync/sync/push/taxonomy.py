@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from kudos_sync.config import Ownership, TenantConfig
+from kudos_sync.domain.desired import DesiredCatalogue, Problem
 from kudos_sync.domain.errors import RecordError
-from kudos_sync.domain.push_mapping import DesiredCatalogue, Problem, category_prefixes
+from kudos_sync.domain.push_rules import category_prefixes
 from kudos_sync.domain.state import Binding, BindingKind
 from kudos_sync.sync.ports import MagentoCatalog
 from kudos_sync.sync.push import binders
