@@ -239,9 +239,10 @@ class FakeMagentoCatalog:
             message, field_name = self.reject_products[sku]
             return WriteOutcome(key=sku, error=message, field=field_name)
         existing = self.products.get(sku)
-        url_key = write.custom_attributes.get("url_key")
+        attributes, custom = _as_attributes(write)
+        url_key = write.url_key
         if url_key is None and existing is None:
-            url_key = _slug(str(write.attributes.get("name", sku)))
+            url_key = _slug(write.name or sku)
         if url_key is not None:
             owner = self.url_keys.get(url_key)
             if owner is not None and owner != sku:
@@ -267,12 +268,12 @@ class FakeMagentoCatalog:
             existing = FakeProduct(sku=sku, entity_id=self._id(), type_id=write.type_id)
             self.products[sku] = existing
         existing.type_id = write.type_id
-        existing.attributes.update(write.attributes)
+        existing.attributes.update(attributes)
         if url_key is not None and existing.url_key != url_key:
             if existing.url_key is not None:
                 self.url_keys.pop(existing.url_key, None)
             self.url_keys[url_key] = sku
-        existing.custom_attributes.update(write.custom_attributes)
+        existing.custom_attributes.update(custom)
         if url_key is not None:
             existing.custom_attributes["url_key"] = url_key
         if write.category_ids is not None:
@@ -416,6 +417,24 @@ class FakeMagentoCatalog:
         self._record("delete_media", (sku, entry_id))
         self.media.get(sku, {}).pop(entry_id, None)
         self._wrote()
+
+
+def _as_attributes(write: ProductWrite) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The write as Magento stores it: product attributes (status 1 enabled, 2 disabled) and custom
+    attributes; fields the write leaves out are not touched."""
+    attributes: dict[str, Any] = {}
+    if write.enabled is not None:
+        attributes["status"] = 1 if write.enabled else 2
+    for key, value in (("visibility", write.visibility), ("name", write.name), ("price", write.price)):
+        if value is not None:
+            attributes[key] = value
+    custom: dict[str, Any] = {
+        code: value
+        for code, value in (("url_key", write.url_key), ("description", write.description))
+        if value
+    }
+    custom.update(write.options)
+    return attributes, custom
 
 
 def as_sku(value: str) -> Sku:

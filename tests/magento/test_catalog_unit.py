@@ -68,14 +68,12 @@ def test_product_body_is_global_and_never_touches_the_gallery(stub: StubServer) 
     write = ProductWrite(
         sku="TEE-1-RED-M",
         type_id="simple",
-        attributes={
-            "name": "Crew Tee",
-            "status": 1,
-            "visibility": 1,
-            "price": Decimal("19.90"),
-            "media_gallery_entries": [],
-        },
-        custom_attributes={"url_key": "crew-tee-tee-1-red-m", "color": 12, "size": 30},
+        name="Crew Tee",
+        enabled=True,
+        visibility=1,
+        price=Decimal("19.90"),
+        url_key="crew-tee-tee-1-red-m",
+        options=(("color", 12), ("size", 30)),
         category_ids=(11, 12),
     )
     [outcome] = cat.save_products([write])
@@ -109,11 +107,11 @@ def test_configurable_parent_links_children_saved_in_the_same_call_and_existing_
     parent = ProductWrite(
         sku="TEE-1",
         type_id="configurable",
-        attributes={"name": "Crew Tee"},
+        name="Crew Tee",
         configurable_options={"color": (12, 13), "size": (30,)},
         child_skus=("TEE-1-RED", "OLD-CHILD"),
     )
-    child = ProductWrite(sku="TEE-1-RED", type_id="simple", custom_attributes={"color": 12, "size": 30})
+    child = ProductWrite(sku="TEE-1-RED", type_id="simple", options=(("color", 12), ("size", 30)))
     outcomes = cat.save_products([parent, child])
     assert [o.key for o in outcomes] == ["TEE-1", "TEE-1-RED"]
     assert all(o.error is None for o in outcomes)
@@ -378,9 +376,10 @@ def test_source_items_split_a_rejected_batch_to_isolate_the_bad_item(stub: StubS
 
 def test_media_add_body_and_ambiguous_add_found_by_label(stub: StubServer) -> None:
     upload = MediaUpload(
-        label="sha256:abc",
+        sha256="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        title="TEE 1",
         position=1,
-        roles=("image", "small_image", "thumbnail"),
+        main=True,
         content_type="image/jpeg",
         file_name="tee.jpg",
         data=b"\xff\xd8jpeg",
@@ -393,7 +392,7 @@ def test_media_add_body_and_ambiguous_add_found_by_label(stub: StubServer) -> No
     assert seen.body == {
         "entry": {
             "media_type": "image",
-            "label": "sha256:abc",
+            "label": "TEE 1 sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             "position": 1,
             "disabled": False,
             "types": ["image", "small_image", "thumbnail"],
@@ -405,7 +404,14 @@ def test_media_add_body_and_ambiguous_add_found_by_label(stub: StubServer) -> No
         if seen.method == "POST"
         else Reply(
             200,
-            [{"id": 9, "label": "other", "position": 1}, {"id": 10, "label": "sha256:abc", "position": 2}],
+            [
+                {"id": 9, "label": "other", "position": 1},
+                {
+                    "id": 10,
+                    "label": "TEE 1 sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                    "position": 2,
+                },
+            ],
         )
     )
     assert cat.add_media("TEE/1", upload) == 10
@@ -496,7 +502,13 @@ def test_settings_can_come_from_the_tenant_config(stub: StubServer) -> None:
 
 def test_media_add_after_magentos_own_500_and_no_entry_is_sent_once_more(stub: StubServer) -> None:
     upload = MediaUpload(
-        label="sha256:abc", position=1, roles=(), content_type="image/png", file_name="a.png", data=b"png"
+        sha256="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        title="A 1",
+        position=1,
+        main=False,
+        content_type="image/png",
+        file_name="a.png",
+        data=b"png",
     )
     posts: list[int] = []
 

@@ -91,13 +91,17 @@ def client_for(
     )
 
 
-def simple(sku: str, name: str, **custom: Any) -> ProductWrite:
-    url_key = sku.lower().replace("/", "-")
+def simple(sku: str, name: str, url_key: str | None = None, **options: int) -> ProductWrite:
+    url_key = url_key or sku.lower().replace("/", "-")
     return ProductWrite(
         sku=sku,
         type_id="simple",
-        attributes={"name": name, "status": 1, "visibility": 4, "price": Decimal("20.00")},
-        custom_attributes={"url_key": url_key, **custom},
+        name=name,
+        enabled=True,
+        visibility=4,
+        price=Decimal("20.00"),
+        url_key=url_key,
+        options=tuple(options.items()),
     )
 
 
@@ -201,9 +205,10 @@ def test_dropped_connection_after_a_media_upload_finds_the_entry_instead_of_uplo
     with client_for(store, session=FaultOnceSession(store)) as client:
         catalog = RestMagentoCatalog(client)
         upload = MediaUpload(
-            label="sha256:feed",
+            sha256="ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+            title="M-1 1",
             position=1,
-            roles=("image", "small_image", "thumbnail"),
+            main=True,
             content_type="image/jpeg",
             file_name="m1.jpg",
             data=JPEG,
@@ -213,7 +218,9 @@ def test_dropped_connection_after_a_media_upload_finds_the_entry_instead_of_uplo
         entries = catalog.list_media("M-1")
     assert store.stats()["faults"] == {"drop_after": 1}
     assert store.stats()["requests"]["POST /V1/products/{sku}/media"] == 1
-    assert [(e.entry_id, e.label) for e in entries] == [(entry_id, "sha256:feed")]
+    assert [(e.entry_id, e.sha256) for e in entries] == [
+        (entry_id, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff")
+    ]
 
 
 # ------------------------------------------------------------------ catalogue
@@ -233,14 +240,14 @@ def test_catalogue_round_trip_with_configurable_products_categories_and_a_slash_
         assert {("Womens", 2), ("Dresses", womens)} <= nodes
 
         child = simple("TEE/1-RED-S", "Crew Tee Red S", color=red, size=small)
-        child = child.model_copy(
-            update={"attributes": {**child.attributes, "visibility": 1}, "category_ids": (dresses,)}
-        )
+        child = child.model_copy(update={"visibility": 1, "category_ids": (dresses,)})
         parent = ProductWrite(
             sku="TEE/1",
             type_id="configurable",
-            attributes={"name": "Crew Tee", "status": 1, "visibility": 4},
-            custom_attributes={"url_key": "crew-tee-tee-1"},
+            name="Crew Tee",
+            enabled=True,
+            visibility=4,
+            url_key="crew-tee-tee-1",
             category_ids=(womens, dresses),
             configurable_options={"color": (red,), "size": (small,)},
             child_skus=("TEE/1-RED-S",),
@@ -257,15 +264,18 @@ def test_catalogue_round_trip_with_configurable_products_categories_and_a_slash_
         assert {int(link["category_id"]) for link in ext["category_links"]} == {womens, dresses}
 
         upload = MediaUpload(
-            label="sha256:abc",
+            sha256="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            title="TEE/1 1",
             position=1,
-            roles=("image", "small_image", "thumbnail"),
+            main=True,
             content_type="image/jpeg",
             file_name="tee.jpg",
             data=JPEG,
         )
         entry = catalog.add_media("TEE/1", upload)
-        assert [(m.entry_id, m.label) for m in catalog.list_media("TEE/1")] == [(entry, "sha256:abc")]
+        assert [(m.entry_id, m.sha256) for m in catalog.list_media("TEE/1")] == [
+            (entry, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        ]
         catalog.delete_media("TEE/1", entry)
         catalog.delete_media("TEE/1", entry)  # already gone: fine
         assert catalog.list_media("TEE/1") == []

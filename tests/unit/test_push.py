@@ -180,8 +180,7 @@ def test_given_web_edited_name_and_ci_changed_description_then_on_create_fields_
     h.push()
     writes = [w for batch in h.magento.calls_to("save_products") for w in batch]
     assert len(writes) == 1
-    assert "name" not in writes[0].attributes and "url_key" not in writes[0].custom_attributes
-    assert "description" not in writes[0].custom_attributes
+    assert writes[0].name is None and writes[0].url_key is None and writes[0].description is None
     assert h.magento.base_prices[("MUG-1", 0)] == Decimal("12.50")
     assert {h.magento.category_path(c) for c in mug.category_ids} == {"Home/Kitchen"}
     assert mug.name == "Our Favourite Mug"

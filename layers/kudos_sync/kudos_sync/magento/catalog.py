@@ -21,24 +21,24 @@ Which writes are safe to repeat (and so retried by the client after an ambiguous
 
 from __future__ import annotations
 
-import base64
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kudos_sync.batches import chunks
 from kudos_sync.config import TenantConfig
 from kudos_sync.domain.errors import RecordError
-from kudos_sync.domain.ids import Sku
-from kudos_sync.magento.client import MagentoClient, guarded_write, iter_pages
-from kudos_sync.magento.errors import (
-    MagentoRecordError,
-    fill_message,
-    placeholder_values,
+from kudos_sync.fanout import in_order
+from kudos_sync.magento.catalog_rows import (
+    RowWriter,
+    delete_if_present,
+    price_failure,
+    record_detail,
+    record_reason,
 )
-from kudos_sync.magento.media import media_label, roles_of, sha_in_label
+from kudos_sync.magento.client import MagentoClient, guarded_write, iter_pages
+from kudos_sync.magento.media import Gallery
+from kudos_sync.magento.product_body import product_body
 from kudos_sync.magento.search import SearchCriteria, any_of, encode_search_criteria
 from kudos_sync.sync.ports import (
     CategoryNode,
@@ -50,67 +50,6 @@ from kudos_sync.sync.ports import (
     SourceItemRow,
     WriteOutcome,
 )
-
-PRODUCT_ATTRIBUTES = frozenset(
-    {"name", "attribute_set_id", "price", "status", "visibility", "type_id", "weight"}
-)
-
-
-def _chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _attribute_value(value: Any) -> Any:
-    """custom_attributes values are strings in Magento's schema; multiselects are comma lists."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, list | tuple | set | frozenset):
-        return ",".join(str(_attribute_value(v)) for v in value)
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
-
-
-def _magento_date(value: date) -> str:
-    """Magento's "Y-m-d H:i:s"; special price dates are whole days (the to-date is inclusive)."""
-    return f"{value.isoformat()} 00:00:00"
-
-
-def _detail(exc: RecordError) -> str:
-    return exc.detail if isinstance(exc, MagentoRecordError) and exc.detail else str(exc)
-
-
-def _reason(exc: RecordError) -> str:
-    return exc.reason if isinstance(exc, MagentoRecordError) else ""
-
-
-def run_concurrently[T, R](fn: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
-    """fn over items on up to ``workers`` threads, results in input order. The first exception (in
-    input order) is raised once the started calls have finished; calls not yet started are dropped."""
-    if not items:
-        return []
-    if workers <= 1 or len(items) == 1:
-        return [fn(item) for item in items]
-    pool = ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="magento")
-    futures: list[Future[R]] = []
-    try:
-        futures = [pool.submit(fn, item) for item in items]
-        results: list[R] = []
-        for future in futures:
-            try:
-                results.append(future.result())
-            except BaseException:
-                for pending in futures:
-                    pending.cancel()
-                raise
-        return results
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class RestMagentoCatalog:
@@ -137,6 +76,8 @@ class RestMagentoCatalog:
         self.workers = min(sync.concurrency, client.sync.concurrency)
         self._attributes: dict[str, dict[str, Any]] = {}
         self._attributes_lock = threading.Lock()
+        self._rows = RowWriter(client, self.batch_size, self.workers)
+        self._media = Gallery(client)
 
     # ------------------------------------------------------------ attribute options
 
@@ -181,7 +122,7 @@ class RestMagentoCatalog:
                 record=f"{attribute_code} option {label!r}",
             )
         except RecordError as exc:
-            if _reason(exc) == "already_exists":
+            if record_reason(exc) == "already_exists":
                 found = self._find_option(attribute_code, label)
                 if found is not None:
                     return found
@@ -279,7 +220,7 @@ class RestMagentoCatalog:
         try:
             return guarded_write(send, lambda: self._find_category(parent_id, name))
         except RecordError as exc:
-            if _reason(exc) in ("url_key_conflict", "already_exists"):
+            if record_reason(exc) in ("url_key_conflict", "already_exists"):
                 found = self._find_category(parent_id, name)
                 if found is not None:
                     return found
@@ -293,7 +234,7 @@ class RestMagentoCatalog:
         wanted = list(dict.fromkeys(s for s in skus if s))
         by_fold = {s.casefold(): s for s in wanted}
         found: dict[str, int] = {}
-        for chunk in _chunks(wanted, self.page_size):
+        for chunk in chunks(wanted, self.page_size):
             criteria = SearchCriteria(
                 filter_groups=(any_of("sku", chunk),),
                 page_size=len(chunk),
@@ -317,57 +258,9 @@ class RestMagentoCatalog:
         )
         return result if isinstance(result, Mapping) else {}
 
-    def product_body(
-        self,
-        write: ProductWrite,
-        child_ids: Sequence[int] | None = None,
-    ) -> dict[str, Any]:
-        """Magento's product object for one write. Never carries media_gallery_entries (that array
-        replaces the gallery); category_links only when category ids are given (an empty list
-        removes every link, by Magento's rules)."""
-        product: dict[str, Any] = {"sku": write.sku, "type_id": write.type_id}
-        product["attribute_set_id"] = self.attribute_set_id
-        extra_custom: dict[str, Any] = {}
-        for key, value in write.attributes.items():
-            if key in (
-                "sku",
-                "type_id",
-                "custom_attributes",
-                "extension_attributes",
-                "media_gallery_entries",
-            ):
-                continue
-            if key in PRODUCT_ATTRIBUTES:
-                product[key] = value
-            else:
-                extra_custom[key] = value
-        custom = {**extra_custom, **write.custom_attributes}
-        if custom:
-            product["custom_attributes"] = [
-                {"attribute_code": code, "value": _attribute_value(value)} for code, value in custom.items()
-            ]
-        extension: dict[str, Any] = {"website_ids": list(self.website_ids)}
-        if write.category_ids is not None:
-            extension["category_links"] = [
-                {"category_id": str(cid), "position": 0} for cid in dict.fromkeys(write.category_ids)
-            ]
-        if write.type_id == "configurable" and write.configurable_options is not None:
-            options = []
-            for position, (code, values) in enumerate(write.configurable_options.items()):
-                meta = self._attribute(code)
-                options.append(
-                    {
-                        "attribute_id": meta["attribute_id"],
-                        "label": meta["label"],
-                        "position": position,
-                        "values": [{"value_index": int(v)} for v in dict.fromkeys(values)],
-                    }
-                )
-            extension["configurable_product_options"] = options
-        if write.type_id == "configurable" and child_ids is not None:
-            extension["configurable_product_links"] = list(dict.fromkeys(child_ids))
-        product["extension_attributes"] = extension
-        return product
+    def product_body(self, write: ProductWrite, child_ids: Sequence[int] | None = None) -> dict[str, Any]:
+        """Magento's product object for one write (see magento.product_body)."""
+        return product_body(write, child_ids, self.attribute_set_id, self.website_ids, self._attribute)
 
     def _save_one(self, write: ProductWrite, child_ids: Sequence[int] | None) -> WriteOutcome:
         try:
@@ -381,7 +274,7 @@ class RestMagentoCatalog:
                 record=write.sku,
             )
         except RecordError as exc:
-            return WriteOutcome(key=write.sku, error=_detail(exc), field=exc.field)
+            return WriteOutcome(key=write.sku, error=record_detail(exc), field=exc.field)
         magento_id = result.get("id") if isinstance(result, Mapping) else None
         return WriteOutcome(key=write.sku, magento_id=int(magento_id) if magento_id is not None else None)
 
@@ -402,7 +295,7 @@ class RestMagentoCatalog:
             empty = write.type_id == "configurable" and write.child_skus is not None
             return self._save_one(write, [] if empty else None)
 
-        results = run_concurrently(save_plain, first, self.workers)
+        results = in_order(save_plain, first, self.workers, name="magento")
         outcomes.update(zip(first, results, strict=True))
         if later:
             known: dict[str, int | None] = dict(known_ids or {})
@@ -423,23 +316,14 @@ class RestMagentoCatalog:
                     )
                 return self._save_one(write, [int(known[c] or 0) for c in children])
 
-            results = run_concurrently(save_parent, later, self.workers)
+            results = in_order(save_parent, later, self.workers, name="magento")
             outcomes.update(zip(later, results, strict=True))
         return [outcomes[i] for i in range(len(products))]
 
-    def _delete_if_present(
-        self, template: str, path: Mapping[str, str | int], record: str, gone: tuple[str, ...]
-    ) -> None:
-        """DELETE something that may already be gone (a retry, or the web team got there first)."""
-        try:
-            self.client.call("DELETE", template, path=path, scope="all", idempotent=True, record=record)
-        except RecordError as exc:
-            if _reason(exc) not in gone:
-                raise
-
     def unlink_child(self, parent_sku: str, child_sku: str) -> None:
         """Remove one child from a configurable; a child already gone is fine."""
-        self._delete_if_present(
+        delete_if_present(
+            self.client,
             "/V1/configurable-products/{sku}/children/{child}",
             {"sku": parent_sku, "child": child_sku},
             f"{parent_sku} child {child_sku}",
@@ -448,170 +332,38 @@ class RestMagentoCatalog:
 
     def unlink_category(self, category_id: int, sku: str) -> None:
         """Remove one category link; a link already gone is fine."""
-        self._delete_if_present(
+        delete_if_present(
+            self.client,
             "/V1/categories/{id}/products/{sku}",
             {"id": category_id, "sku": sku},
             f"{sku} in category {category_id}",
             ("not_found", "not_linked"),
         )
 
-    # ------------------------------------------------------------ prices
+    # ------------------------------------------------------------ prices and stock (catalog_rows)
 
     def save_base_prices(self, rows: Sequence[PriceRow]) -> list[RowFailure]:
-        return self._post_prices("/V1/products/base-prices", rows, with_dates=False)
+        return self._rows.save_base_prices(rows)
 
     def save_special_prices(self, rows: Sequence[PriceRow]) -> list[RowFailure]:
-        return self._post_prices("/V1/products/special-price", rows, with_dates=True)
+        return self._rows.save_special_prices(rows)
 
     def delete_special_prices(self, rows: Sequence[PriceRow]) -> list[RowFailure]:
-        return self._post_prices("/V1/products/special-price-delete", rows, with_dates=True)
-
-    def _post_prices(self, template: str, rows: Sequence[PriceRow], *, with_dates: bool) -> list[RowFailure]:
-        """Batches of batch_size, concurrently. HTTP 200 lists the rows Magento skipped."""
-
-        def post(batch: Sequence[PriceRow]) -> list[RowFailure]:
-            prices = []
-            for row in batch:
-                price: dict[str, Any] = {"sku": row.sku, "price": row.price, "store_id": row.store_id}
-                if with_dates:
-                    # The schema requires both keys; Magento reads null exactly as a missing key.
-                    price["price_from"] = _magento_date(row.price_from) if row.price_from else None
-                    price["price_to"] = _magento_date(row.price_to) if row.price_to else None
-                prices.append(price)
-            result = self.client.call(
-                "POST",
-                template,
-                body={"prices": prices},
-                idempotent=True,
-                items=len(batch),
-                record=batch[0].sku if len(batch) == 1 else "",
-            )
-            failures = [price_failure(item, batch) for item in result or [] if isinstance(item, Mapping)]
-            if len(batch) > 1 and any(not f.sku for f in failures):
-                # Some messages name only the bad value ("Price = -1"), not the row. Writes are
-                # repeatable, so send the halves again until each such failure stands alone.
-                middle = len(batch) // 2
-                return post(batch[:middle]) + post(batch[middle:])
-            return failures
-
-        batches = list(_chunks(list(rows), self.batch_size))
-        return [f for failures in run_concurrently(post, batches, self.workers) for f in failures]
-
-    # ------------------------------------------------------------ stock
+        return self._rows.delete_special_prices(rows)
 
     def save_source_items(self, rows: Sequence[SourceItemRow]) -> list[RowFailure]:
-        """MSI source items in batches. Magento saves a batch all-or-nothing, so a rejected batch is
-        split in halves until each rejected item stands alone; the rest are saved."""
-        batches = list(_chunks(list(rows), self.batch_size))
-        return [
-            f
-            for failures in run_concurrently(self._save_source_batch, batches, self.workers)
-            for f in failures
-        ]
+        return self._rows.save_source_items(rows)
 
-    def _save_source_batch(self, batch: Sequence[SourceItemRow]) -> list[RowFailure]:
-        if not batch:
-            return []  # Magento answers an empty list with "Input data is empty"
-        items = [
-            {
-                "sku": r.sku,
-                "source_code": r.source_code,
-                "quantity": r.quantity,
-                "status": 1 if r.in_stock else 0,
-            }
-            for r in batch
-        ]
-        single = batch[0] if len(batch) == 1 else None
-        try:
-            self.client.call(
-                "POST",
-                "/V1/inventory/source-items",
-                body={"sourceItems": items},
-                idempotent=True,
-                items=len(batch),
-                record=f"{single.sku} at {single.source_code}" if single else "",
-            )
-        except RecordError as exc:
-            if single is not None:
-                return [RowFailure(sku=single.sku, message=_detail(exc), source_code=single.source_code)]
-            middle = len(batch) // 2
-            return self._save_source_batch(batch[:middle]) + self._save_source_batch(batch[middle:])
-        return []
-
-    # ------------------------------------------------------------ media
+    # ------------------------------------------------------------ media (media.py)
 
     def list_media(self, sku: str) -> list[MediaEntry]:
-        entries = self.client.get("/V1/products/{sku}/media", path={"sku": sku}, scope="all", record=sku)
-        return [
-            MediaEntry(
-                entry_id=int(e["id"]),
-                sha256=sha_in_label(str(e.get("label") or "")),
-                position=int(e.get("position") or 0),
-            )
-            for e in entries or []
-            if isinstance(e, Mapping) and e.get("id") is not None
-        ]
+        return self._media.list(sku)
 
     def add_media(self, sku: str, upload: MediaUpload) -> int:
-        """Upload one image; returns its entry id. Not repeatable (a repeat adds a second image): after
-        an ambiguous failure the gallery is listed and an entry with the upload's hash is returned."""
-        entry = {
-            "media_type": "image",
-            "label": media_label(upload.title, upload.sha256),
-            "position": upload.position,
-            "disabled": False,
-            "types": list(roles_of(upload.main)),
-            "content": {
-                "base64_encoded_data": base64.b64encode(upload.data).decode("ascii"),
-                "type": upload.content_type,
-                "name": upload.file_name,
-            },
-        }
-
-        def send() -> int:
-            result = self.client.call(
-                "POST",
-                "/V1/products/{sku}/media",
-                path={"sku": sku},
-                body={"entry": entry},
-                scope="all",
-                idempotent=False,
-                record=f"{sku} image {upload.file_name}",
-            )
-            return int(str(result).strip('"'))
-
-        def find() -> int | None:
-            return next((e.entry_id for e in self.list_media(sku) if e.sha256 == upload.sha256), None)
-
-        return guarded_write(send, find)
+        return self._media.add(sku, upload)
 
     def delete_media(self, sku: str, entry_id: int) -> None:
-        """Delete one gallery entry; an entry already gone is fine."""
-        self._delete_if_present(
-            "/V1/products/{sku}/media/{entry}",
-            {"sku": sku, "entry": entry_id},
-            f"{sku} image {entry_id}",
-            ("not_found",),
-        )
+        self._media.delete(sku, entry_id)
 
 
-def price_failure(item: Mapping[str, Any], batch: Sequence[PriceRow]) -> RowFailure:
-    """A skipped price row as a RowFailure: the message filled in, the SKU taken from the named
-    placeholder (``%SKU``, or ``%fieldName``=SKU) or else from any parameter that is a batch SKU."""
-    message = str(item.get("message", ""))
-    parameters = item.get("parameters")
-    values = placeholder_values(message, parameters)
-    skus = {row.sku for row in batch}
-    sku = ""
-    for key in ("SKU", "sku", "Sku"):
-        if values.get(key):
-            sku = values[key]
-            break
-    if not sku and values.get("fieldName", "").lower() == "sku":
-        sku = values.get("fieldValue", "")
-    if not sku:
-        raw = parameters.values() if isinstance(parameters, Mapping) else parameters or []
-        sku = next((str(p) for p in raw if str(p) in skus), "")
-    if not sku and len(batch) == 1:
-        sku = batch[0].sku
-    return RowFailure(sku=Sku(sku), message=fill_message(item))
+__all__ = ["RestMagentoCatalog", "price_failure"]

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style
 from kudos_sync.domain.ids import Sku, SourceCode
@@ -72,14 +72,20 @@ class Ledger(Protocol):
 
 
 class ProductWrite(BaseModel):
-    """One product save, in Magento's terms. Only the keys present are written."""
+    """One product save. A field left None is not written (Magento keeps what it holds); the adapter
+    turns the rest into Magento's product object (status codes, attribute set, custom attributes)."""
 
     model_config = ConfigDict(frozen=True)
 
     sku: Sku
     type_id: Literal["simple", "configurable"]
-    attributes: dict[str, Any] = Field(default_factory=dict)  # name, status, visibility, attribute_set_id
-    custom_attributes: dict[str, Any] = Field(default_factory=dict)  # url_key, description, color, size
+    enabled: bool | None = None
+    visibility: int | None = None  # Magento's visibility: 1 not visible alone, 4 catalogue and search
+    name: str | None = None
+    price: Decimal | None = None  # sent with a new simple only: prices go by the price endpoints
+    url_key: str | None = None
+    description: str | None = None
+    options: tuple[tuple[str, int], ...] = ()  # (attribute code, option id): the colour and size
     category_ids: tuple[int, ...] | None = None  # None: leave category links alone
     # Configurable parents: attribute code -> option ids used by the children, and the children.
     configurable_options: dict[str, tuple[int, ...]] | None = None

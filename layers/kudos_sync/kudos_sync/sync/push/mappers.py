@@ -4,16 +4,10 @@ exporter builds a request by hand. Which fields a write carries follows the tena
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from decimal import Decimal
 
 from kudos_sync.config import TenantConfig
-from kudos_sync.domain.desired import (
-    STATUS_DISABLED,
-    STATUS_ENABLED,
-    DesiredProduct,
-    DesiredSpecial,
-    DesiredStock,
-)
+from kudos_sync.domain.desired import DesiredProduct, DesiredSpecial, DesiredStock
 from kudos_sync.domain.errors import RecordError
 from kudos_sync.domain.ids import Sku
 from kudos_sync.domain.push_rules import owned_always, owned_on_create
@@ -60,25 +54,14 @@ class ProductMapper:
         old = ProductLinks(old.type_id, old.category_id, old.category_path, old.parent, old.options)
         product = change.product
         if product is None:  # disable: only the status, links kept as they were
-            return _write(change.sku, old.type_id, {"status": STATUS_DISABLED}, {}, None, None, None), old
+            return _write(sku=change.sku, type_id=old.type_id, enabled=False), old
         config = self._config
         creating = change.kind == "create"
 
         def sends(name: str) -> bool:
             return owned_always(config, name) or (creating and owned_on_create(config, name))
 
-        attributes: dict[str, Any] = {"status": STATUS_ENABLED, "visibility": product.visibility}
-        custom: dict[str, Any] = {}
-        if creating and product.price is not None and sends("price"):
-            attributes["price"] = product.price  # Magento wants a price on a new simple
-        if sends("name"):
-            attributes["name"] = product.name
-        if sends("url_key"):
-            custom["url_key"] = product.url_key
-        if product.description and sends("description"):
-            custom["description"] = product.description
         options = self._options(product)
-        custom.update(options)
         category_id, category_path = old.category_id, old.category_path
         category_field: tuple[int, ...] | None = None
         if product.category_path is not None and sends("categories"):
@@ -98,16 +81,27 @@ class ProductMapper:
         if product.type_id == "configurable":
             child_skus = (children_of or {}).get(product.sku, product.child_skus)
             configurable = self._configurable_options(child_skus)
-        links = ProductLinks(
-            product.type_id, category_id, category_path, product.parent_sku, tuple(options.items())
-        )
         write = _write(
-            product.sku, product.type_id, attributes, custom, category_field, configurable, child_skus
+            sku=product.sku,
+            type_id=product.type_id,
+            enabled=True,
+            visibility=product.visibility,
+            # Magento wants a price on a new simple; later prices go by the price endpoints.
+            price=product.price if creating and sends("price") else None,
+            name=product.name if sends("name") else None,
+            url_key=product.url_key if sends("url_key") else None,
+            description=product.description if product.description and sends("description") else None,
+            options=options,
+            category_ids=category_field,
+            configurable_options=configurable,
+            child_skus=child_skus,
         )
+        links = ProductLinks(product.type_id, category_id, category_path, product.parent_sku, options)
         return write, links
 
-    def _options(self, product: DesiredProduct) -> dict[str, int]:
-        options: dict[str, int] = {}
+    def _options(self, product: DesiredProduct) -> tuple[tuple[str, int], ...]:
+        """(attribute, option id) of the product's colour and size, in that order."""
+        options: list[tuple[str, int]] = []
         for attribute, label in ((self._colour, product.colour), (self._size, product.size)):
             if label is None:
                 continue
@@ -118,8 +112,8 @@ class ProductMapper:
                     record=product.sku,
                     field=attribute,
                 )
-            options[attribute] = option_id
-        return options
+            options.append((attribute, option_id))
+        return tuple(options)
 
     def _configurable_options(self, child_skus: tuple[Sku, ...]) -> dict[str, tuple[int, ...]]:
         """Attribute -> the option ids the children were saved with (read from their bindings)."""
@@ -132,28 +126,10 @@ class ProductMapper:
         return {attribute: tuple(sorted(ids)) for attribute, ids in sorted(collected.items())}
 
 
-def _write(
-    sku: Sku,
-    type_id: Literal["simple", "configurable"],
-    attributes: dict[str, Any],
-    custom: dict[str, Any],
-    category_ids: tuple[int, ...] | None,
-    configurable: dict[str, tuple[int, ...]] | None,
-    child_skus: tuple[Sku, ...] | None,
-) -> ProductWrite:
-    # Built by the thousand from values the core made itself: no validation.
-    return ProductWrite.model_construct(
-        sku=sku,
-        type_id=type_id,
-        attributes=attributes,
-        custom_attributes=custom,
-        category_ids=category_ids,
-        configurable_options=configurable,
-        child_skus=child_skus,
-    )
+_write = ProductWrite.model_construct  # built by the thousand from values the core made: no validation
 
 
-def base_price_rows(sku: str, price: Any, stores: tuple[int, ...]) -> list[PriceRow]:
+def base_price_rows(sku: str, price: Decimal, stores: tuple[int, ...]) -> list[PriceRow]:
     """One row per store view (the tenant's store ids; 0 is the global scope)."""
     return [
         PriceRow.model_construct(sku=Sku(sku), price=price, store_id=store, price_from=None, price_to=None)
