@@ -180,12 +180,12 @@ class FakeMagentoCatalog:
     def add_attribute_option(self, attribute_code: str, label: str) -> int:
         self._record("add_attribute_option", (attribute_code, label))
         held = self.options.setdefault(attribute_code, {})
-        if any(existing.lower() == label.lower() for existing in held):
-            raise RecordError(
-                f'Admin store attribute option label "{label}" already exists.',
-                record=label,
-                field=attribute_code,
-            )
+        # Magento refuses a duplicate admin label; the adapter answers with the existing option.
+        existing = next(
+            (oid for known, oid in held.items() if known.casefold() == label.strip().casefold()), None
+        )
+        if existing is not None:
+            return existing
         option_id = self._id()
         held[label] = option_id
         self._wrote()
@@ -205,8 +205,10 @@ class FakeMagentoCatalog:
         self._record("create_category", (parent_id, name))
         if parent_id not in self.categories:
             raise RecordError(f"No such entity with id = {parent_id}", record=name, field="parent_id")
-        if any(n.parent_id == parent_id and n.name == name for n in self.categories.values()):
-            raise RecordError("URL key for specified store already exists.", record=name, field="url_key")
+        # Magento refuses a second category of that name (its url key); the adapter finds the first.
+        for node in self.categories.values():
+            if node.parent_id == parent_id and node.name == name:
+                return node.category_id
         category_id = self._id()
         self.categories[category_id] = CategoryNode(category_id=category_id, parent_id=parent_id, name=name)
         self._wrote()
@@ -225,13 +227,19 @@ class FakeMagentoCatalog:
         for child, entity_id in (known_ids or {}).items():
             # A caller must only pass ids Magento gave it for these very SKUs.
             assert child in self.products and self.products[child].entity_id == entity_id, child
-        outcomes: list[WriteOutcome] = []
-        for write in products:
-            outcome = self._save_product(write)
-            outcomes.append(outcome)
+        # As the adapter: configurable parents with children go after the rest, so children saved in
+        # the same call can be linked; the outcomes keep the order of the writes.
+        outcomes: dict[int, WriteOutcome] = {}
+        parents_last = sorted(
+            range(len(products)),
+            key=lambda i: products[i].type_id == "configurable" and bool(products[i].child_skus),
+        )
+        for i in parents_last:
+            outcome = self._save_product(products[i])
+            outcomes[i] = outcome
             if outcome.error is None:
                 self._wrote()
-        return outcomes
+        return [outcomes[i] for i in range(len(products))]
 
     def _save_product(self, write: ProductWrite) -> WriteOutcome:
         sku = write.sku
