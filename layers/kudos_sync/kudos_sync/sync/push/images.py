@@ -94,8 +94,6 @@ class ImageExporter:
             ctx.config.owns("images"), self.desired, self.bindings, present, ctx.tally.created
         )
         ctx.tally.counts.unchanged += unchanged
-        if not work:
-            return
 
         def synced(_: str, outcome: tuple[Binding, Tally]) -> None:
             binding, tally = outcome

@@ -51,6 +51,7 @@ def ensure_names[N](
         binding = cache.get(key)
         if binding is not None and binding.magento_id is not None:
             resolved[name] = binding.magento_id
+            ctx.progress.advance(names.kind.value, 1)
             continue
         magento_id = names.find(name, resolved)
         if magento_id is None:
