@@ -12,13 +12,11 @@ from kudos_sync.domain.desired import Problem
 from kudos_sync.domain.state import Binding
 from kudos_sync.fanout import fan_out
 from kudos_sync.sync.binding_writer import BindingWriter
-from kudos_sync.sync.ports import Deadline, MagentoCatalog, RowFailure
+from kudos_sync.sync.ports import Deadline, MagentoCatalog
 from kudos_sync.sync.progress import Progress
-from kudos_sync.sync.push_results import PushCounts
+from kudos_sync.sync.push.results import PushCounts
 
 logger = logging.getLogger(__name__)
-
-_STREAM_FIELD = {"prices": "price", "special_prices": "special_price", "stock": "quantity"}
 
 
 @dataclass(slots=True)
@@ -114,16 +112,6 @@ class PushContext:
     ) -> None:
         """send(item) on up to `workers` threads, done(item, result) on this one; stops at the deadline."""
         fan_out(items, send, done, workers, stop=self.out_of_time, name="push")
-
-    def park_row_failures(self, stream: str, failures: Sequence[RowFailure]) -> set[str]:
-        """Record a problem per refused row (Magento's filled message); returns the refused keys and skus."""
-        failed: set[str] = set()
-        for failure in failures:
-            key = f"{failure.sku}@{failure.source_code}" if failure.source_code else failure.sku
-            failed.add(key)
-            failed.add(failure.sku)
-            self.tally.problem(Problem(stream, key, _STREAM_FIELD.get(stream, ""), failure.message))
-        return failed
 
     @contextmanager
     def step(self, name: str, total: int) -> Iterator[None]:

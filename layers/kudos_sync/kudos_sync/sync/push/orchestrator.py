@@ -41,8 +41,8 @@ from kudos_sync.sync.push import parking, products, taxonomy
 from kudos_sync.sync.push.context import Phases, PushContext, Tally
 from kudos_sync.sync.push.images import ImageExporter, diff_images
 from kudos_sync.sync.push.mappers import ProductMapper
+from kudos_sync.sync.push.results import PushPlan, PushResult
 from kudos_sync.sync.push.rows import PriceExporter, SpecialPriceExporter, StockExporter
-from kudos_sync.sync.push_results import PushPlan, PushResult
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from kudos_sync.domain.desired import Problem
 from kudos_sync.domain.state import PUSH_STREAMS, ParkedRecord
 from kudos_sync.sync.ports import StateStore
 from kudos_sync.sync.push.context import Tally
-from kudos_sync.sync.push_results import PushProblem
+from kudos_sync.sync.push.results import PushProblem
 
 
 def problem_fields(problem: Problem) -> dict[str, str]:

@@ -7,6 +7,7 @@ sends a row only while nothing was confirmed for it yet, so a crash between the 
 and its first price still sends it.
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 
 from kudos_sync.batches import chunks
@@ -17,10 +18,10 @@ from kudos_sync.domain.state import Binding, BindingKind, BindingPayload
 from kudos_sync.sync.ports import RowFailure
 from kudos_sync.sync.push import binders, mappers
 from kudos_sync.sync.push.context import PushContext
-from kudos_sync.sync.push_results import PushCounts
+from kudos_sync.sync.push.results import PushCounts
 
 
-class RowExporter:
+class RowExporter(ABC):
     """The shared cycle; a subclass says what differs, how a batch is sent and what it counts."""
 
     kind: BindingKind
@@ -40,20 +41,25 @@ class RowExporter:
 
     # ------------------------------------------------------------ what differs per exporter
 
+    @abstractmethod
     def desired_keys(self) -> Mapping[str, object]:
-        raise NotImplementedError
+        """The desired rows, keyed as their bindings are."""
 
+    @abstractmethod
     def fingerprint(self, key: str) -> str:
-        raise NotImplementedError
+        """The fingerprint of a desired row."""
 
     def payload(self, key: str) -> BindingPayload | None:
+        """What the row's binding keeps beyond its fingerprint."""
         return None
 
+    @abstractmethod
     def send(self, keys: Sequence[str]) -> list[RowFailure]:
-        raise NotImplementedError
+        """One request for these rows; the rows Magento refused."""
 
+    @abstractmethod
     def count(self, counts: PushCounts, sent: int) -> None:
-        raise NotImplementedError
+        """Count rows Magento accepted."""
 
     def sku_of(self, key: str) -> str:
         return key
