@@ -1,7 +1,7 @@
 """What the sync remembers between runs (ARCHITECTURE section 3), independent of where it is kept."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -123,9 +123,6 @@ class Binding:
     @property
     def gallery(self) -> ImageGallery | None:
         return self.payload if isinstance(self.payload, ImageGallery) else None
-
-    def with_status(self, status: BindingStatus) -> "Binding":
-        return replace(self, status=status)
 
 
 class Cursor(BaseModel):
