@@ -60,6 +60,7 @@ _LOAD_ORDER = (
     BindingKind.OPTION,
 )
 _STATE_READERS = 3
+_NOBODY_WATCHING = NoProgress()  # stateless: one default is safe to share
 
 
 class PushSync:
@@ -74,7 +75,7 @@ class PushSync:
         images: ImageStage,
         clock: Clock,
         deadline: Deadline,
-        progress: Progress | None = None,
+        progress: Progress = _NOBODY_WATCHING,
     ) -> None:
         self.config = config
         self.catalogue = catalogue
@@ -83,7 +84,7 @@ class PushSync:
         self.images = images
         self.clock = clock
         self.deadline = deadline
-        self.progress: Progress = progress if progress is not None else NoProgress()
+        self.progress = progress
         self._always = always_owned(config)
 
     def run(self) -> PushResult:
