@@ -5,6 +5,7 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from kudos_sync.domain.binding_codec import Json, decode_binding, encode_binding
 from kudos_sync.domain.state import Binding, BindingKind, Cursor, ParkedRecord, RunRecord
 
 
@@ -37,7 +38,7 @@ class InMemoryStateStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.leases: dict[str, tuple[str, datetime]] = {}
-        self.bindings: dict[BindingKind, dict[str, Binding]] = {}
+        self.bindings: dict[BindingKind, dict[str, list[Json]]] = {}  # packed by domain.binding_codec
         self.cursors: dict[str, Cursor] = {}
         self.parked: dict[tuple[str, str], ParkedRecord] = {}
         self.runs: list[RunRecord] = []
@@ -65,12 +66,15 @@ class InMemoryStateStore:
 
     def load_bindings(self, kind: BindingKind) -> dict[str, Binding]:
         with self._lock:
-            return dict(self.bindings.get(kind, {}))
+            held = dict(self.bindings.get(kind, {}))
+        return {key: decode_binding(kind, key, packed) for key, packed in held.items()}
 
     def save_bindings(self, bindings: Sequence[Binding]) -> None:
+        # Kept packed, as the DynamoDB store keeps them: every load builds new bindings through the
+        # same codec, so a test sees exactly what survives a save.
         with self._lock:
             for binding in bindings:
-                self.bindings.setdefault(binding.kind, {})[binding.key] = binding
+                self.bindings.setdefault(binding.kind, {})[binding.key] = encode_binding(binding)
 
     def delete_bindings(self, kind: BindingKind, keys: Sequence[str] | None = None) -> int:
         with self._lock:
