@@ -168,7 +168,7 @@ def test_given_reshard_between_header_reads_when_loading_then_the_load_is_repeat
         calls.append(1)
         header = real_get_header(kind)
         if len(calls) == 2 and header is not None:  # the second read of the first attempt
-            header.gen += 1
+            header = header._replace(gen=header.gen + 1)
         return header
 
     monkeypatch.setattr(store, "_get_header", header_moving_once)

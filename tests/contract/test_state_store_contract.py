@@ -47,6 +47,12 @@ def counting_dynamo_writes(client: Any) -> Iterator[list[str]]:
             written.append(params["Item"]["sk"]["S"])
         elif model.name in ("UpdateItem", "DeleteItem"):
             written.append(params["Key"]["sk"]["S"])
+        elif model.name == "TransactWriteItems":  # a ConditionCheck reads, it does not write
+            for action in params["TransactItems"]:
+                if "Put" in action:
+                    written.append(action["Put"]["Item"]["sk"]["S"])
+                elif "Delete" in action or "Update" in action:
+                    written.append((action.get("Delete") or action["Update"])["Key"]["sk"]["S"])
         elif model.name == "BatchWriteItem":
             for requests in params["RequestItems"].values():
                 for request in requests:

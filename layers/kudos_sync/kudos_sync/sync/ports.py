@@ -215,14 +215,32 @@ class MagentoSales(Protocol):
 # ---------------------------------------------------------------- AWS
 
 
+class LeaseHolder(BaseModel):
+    """Who holds (or last held) the lease of a tenant and direction, and until when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    holder: str
+    until: datetime
+
+
 class StateStore(Protocol):
-    """Leases, bindings, cursors, parked records and run records of one tenant."""
+    """Leases, bindings, cursors, parked records and run records of one tenant.
+
+    Binding writes are conditional on what was read: a writer that finds the state changed under it
+    (it lost its lease to another) raises ConcurrentWriteError rather than overwrite."""
 
     def acquire_lease(self, direction: str, holder: str, now: datetime, until: datetime) -> bool:
         """Take the lease if free or expired; False when another holder has it."""
         ...
 
-    def renew_lease(self, direction: str, holder: str, until: datetime) -> bool: ...
+    def current_lease(self, direction: str) -> LeaseHolder | None:
+        """The lease as stored (it may have expired); None when nobody holds it."""
+        ...
+
+    def renew_lease(self, direction: str, holder: str, until: datetime) -> bool:
+        """Extend the holder's lease; False when the holder no longer has it."""
+        ...
 
     def release_lease(self, direction: str, holder: str) -> None: ...
 
