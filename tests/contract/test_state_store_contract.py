@@ -151,6 +151,20 @@ def test_given_held_lease_when_non_holder_releases_then_nothing_changes(harness:
     assert store.acquire_lease("push", "run-b", T0 + timedelta(minutes=1), T0 + timedelta(minutes=14))
 
 
+def test_given_lease_then_current_lease_names_its_holder_and_end_until_released(
+    harness: StateHarness,
+) -> None:
+    store = harness.store
+    assert store.current_lease("push") is None
+    assert store.acquire_lease("push", "run-a", T0, T0 + timedelta(minutes=14))
+    assert store.renew_lease("push", "run-a", T0 + timedelta(minutes=16))
+    lease = harness.open_store(TENANT).current_lease("push")
+    assert lease is not None and (lease.holder, lease.until) == ("run-a", T0 + timedelta(minutes=16))
+    assert store.current_lease("pull") is None
+    store.release_lease("push", "run-a")
+    assert store.current_lease("push") is None
+
+
 def test_given_no_lease_when_renewing_then_refused(harness: StateHarness) -> None:
     assert not harness.store.renew_lease("push", "run-a", T0 + timedelta(minutes=14))
 
