@@ -132,8 +132,8 @@ def run_tenant(
     LeaseHeldError while another run holds the lease, instead of recording a skipped run."""
     clock = clock or SystemClock()
     with tenant_adapters(tenant, stack) as adapters:
-        holder = run_id or new_run_id(clock.now())
-        lease = Lease(adapters.state, adapters.config.tenant, direction, holder, clock, LEASE_SECONDS)
+        # The run names its lease when it starts (`run_once`), on the same reading of the clock.
+        lease = Lease(adapters.state, adapters.config.tenant, direction, run_id or "", clock, LEASE_SECONDS)
         state, kept = LeasedState(adapters.state, lease), LeasedDeadline(deadline, lease)
         work = (
             adapters.push(clock, kept, state=state)

@@ -27,7 +27,8 @@ RENEW_AFTER = 1 / 3
 
 
 class Lease:
-    """One holder's lease on a tenant and direction. Thread-safe: a run's threads may all keep it."""
+    """One holder's lease on a tenant and direction. Thread-safe: a run's threads may all keep it.
+    `holder` may be left empty until the lease is taken (a run names itself when it starts)."""
 
     def __init__(
         self,
@@ -51,9 +52,12 @@ class Lease:
         self.lost = False
         self.renewals = 0
 
-    def acquire(self) -> bool:
-        """Take the lease if it is free or expired; False when another holder has it."""
-        now = self.clock.now()
+    def acquire(self, now: datetime | None = None) -> bool:
+        """Take the lease if it is free or expired (`now`: the caller's reading of the clock, if it
+        has one); False when another holder has it."""
+        if not self.holder:
+            raise ValueError("a lease needs its holder before it is taken")
+        now = now or self.clock.now()
         with self._lock:
             if not self.state.acquire_lease(self.direction.value, self.holder, now, now + self.length):
                 return False

@@ -54,16 +54,19 @@ def run_once(
     run is recorded (they need a human); transient ones end the run as failed for the next to retry.
 
     `lease`: the lease the work's state and deadline keep (`LeasedState`, `LeasedDeadline`); its
-    holder is the run id. Without one, the run takes a lease of `lease_seconds` itself.
+    holder is the run id (named here when the lease has none yet). Without one, the run takes a lease
+    of `lease_seconds` itself.
     `refuse_when_busy`: raise LeaseHeldError instead of recording a skipped run."""
     started = clock.now()
     if lease is None:
-        lease = Lease(state, tenant, direction, run_id or new_run_id(started), clock, lease_seconds)
+        lease = Lease(state, tenant, direction, "", clock, lease_seconds)
+    if not lease.holder:
+        lease.holder = run_id or new_run_id(started)
     run_id = RunId(lease.holder)
     record = RunRecord(
         tenant=tenant, direction=direction, run_id=run_id, started_at=started, status=RunStatus.FAILED
     )
-    if not lease.acquire():
+    if not lease.acquire(started):
         if refuse_when_busy:
             raise lease.held_by_other()
         log.info("another %s run of tenant %s holds the lease; backing off", direction.value, tenant)
