@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 from kudos_sync.aws.clients import AwsClients
 from kudos_sync.aws.state import DynamoStateStore
+from kudos_sync.domain.errors import LeaseLostError
 from kudos_sync.domain.state import BindingKind, Direction, RunStatus
+from kudos_sync.sync.lease import Lease, LeasedState
 from kudos_sync.sync.ports import StateStore
 
 from sandbox.aws import LocalAws
 from tests.contract.builders import T0, a_binding, a_cursor, a_parked, a_run, many_bindings
-from tests.fakes.state import InMemoryStateStore
+from tests.fakes.state import FakeClock, InMemoryStateStore
 
 TENANT = "acme"
 OTHER_TENANT = "globex"
@@ -390,3 +392,23 @@ def test_given_two_tenants_on_one_table_then_neither_sees_the_other(harness: Sta
     assert len(acme.load_bindings(BindingKind.STOCK)) == 50
     assert len(acme.list_parked()) == 1
     assert not acme.acquire_lease("push", "run-c", T0, T0 + timedelta(minutes=14))
+
+
+def test_given_a_run_keeping_its_lease_then_renewed_and_once_taken_over_its_writes_stop(
+    harness: StateHarness,
+) -> None:
+    clock = FakeClock(T0)
+    lease = Lease(harness.store, TENANT, Direction.PUSH, "run-a", clock, 960)
+    assert lease.acquire()
+    clock.advance(seconds=320)  # a third of the lease
+    assert lease.keep() and lease.renewals == 1
+    renewed = harness.open_store(TENANT).current_lease("push")
+    assert renewed is not None and renewed.until == clock.current + timedelta(seconds=960)
+    clock.advance(seconds=961)  # stalled past its lease: another run takes it
+    later = clock.current
+    assert harness.open_store(TENANT).acquire_lease("push", "run-b", later, later + timedelta(minutes=16))
+    with pytest.raises(LeaseLostError):
+        LeasedState(harness.store, lease).save_bindings([a_binding("STYLE-1")])
+    assert harness.store.load_bindings(BindingKind.PRODUCT) == {}
+    current = harness.store.current_lease("push")
+    assert current is not None and current.holder == "run-b"

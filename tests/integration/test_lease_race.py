@@ -1,11 +1,13 @@
 """Operator writes against a running push, on the local stack (moto server, the sandbox over HTTP):
 `resync` waits for the push's lease, so neither loses the other's bindings."""
 
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from kudos_sync.cli import main
 from kudos_sync.domain.errors import LeaseHeldError
 from kudos_sync.domain.state import BindingKind, Direction, RunStatus
 from kudos_sync.service import drop_parked, resync_scope
@@ -81,3 +83,21 @@ def test_given_pull_running_when_operator_drops_a_parked_invoice_then_refused_un
 
 def _now(**delta: float) -> datetime:
     return datetime.now(UTC) + timedelta(**delta)
+
+
+def test_given_push_lease_held_when_operator_resyncs_from_the_command_line_then_one_line_and_exit_2(
+    local_tenant: LocalTenant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for env, value in local_tenant.environment().items():
+        monkeypatch.setenv(env, value)
+    monkeypatch.setenv("COLUMNS", "300")
+    assert local_tenant.state.acquire_lease("push", "scheduled-run", _now(), _now(minutes=15))
+    monkeypatch.setattr(
+        sys, "argv", ["kudos-sync", "resync", "--tenant", local_tenant.tenant, "--scope", "stock"]
+    )
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    (line,) = capsys.readouterr().out.strip().splitlines()
+    assert line.startswith(f"error: tenant {local_tenant.tenant}: a push run (holder scheduled-run) holds")
+    assert line.endswith("try again after it ends")
