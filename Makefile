@@ -24,6 +24,8 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check layers functions sandbox tests benchmarks
+	$(VENV)/bin/lint-imports
+	$(PY) scripts/check_module_size.py
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy layers/kudos_sync/kudos_sync

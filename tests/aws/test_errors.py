@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
-import kudos_sync.aws.state as state_module
+import kudos_sync.aws.table as table_module
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
@@ -16,7 +16,7 @@ from botocore.stub import Stubber
 from kudos_sync.aws.clients import CLIENT_CONFIG
 from kudos_sync.aws.errors import aws_errors, classify
 from kudos_sync.aws.state import DynamoStateStore
-from kudos_sync.domain.errors import ConfigurationError, TransientError
+from kudos_sync.domain.errors import ConcurrentWriteError, ConfigurationError, TransientError
 from kudos_sync.domain.state import Binding, BindingKind
 
 from tests.contract.builders import a_cursor
@@ -113,31 +113,89 @@ def test_given_no_access_or_no_table_then_configuration_error(
         store.list_parked()
 
 
-def test_given_unprocessed_items_when_saving_bindings_then_they_are_retried(
+def test_given_unprocessed_items_when_deleting_a_kind_then_they_are_retried(
     stubbed: tuple[DynamoStateStore, Stubber], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(state_module, "_backoff", lambda attempt: None)
+    monkeypatch.setattr(table_module, "_backoff", lambda attempt: None)
     store, stubber = stubbed
-    stubber.add_response("get_item", {"Item": {"shards": {"N": "1"}, "gen": {"N": "7"}}})
-    stubber.add_response("batch_get_item", {"Responses": {"state": []}})
-    leftover = {"state": [{"PutRequest": {"Item": {"pk": {"S": "TENANT#acme"}, "sk": {"S": "x"}}}}]}
+    shard = {"sk": {"S": "BIND#price#G0000000000000007#S00000"}, "gen": {"N": "7"}, "c": {"N": "1"}}
+    stubber.add_response("query", {"Items": [shard]})
+    leftover = {"state": [{"DeleteRequest": {"Key": {"pk": {"S": "TENANT#acme"}, "sk": shard["sk"]}}}]}
     stubber.add_response("batch_write_item", {"UnprocessedItems": leftover})
     stubber.add_response("batch_write_item", {"UnprocessedItems": {}})
-    store.save_bindings([Binding(kind=BindingKind.PRICE, key="SKU-1", fingerprint="f")])
+    assert store.delete_bindings(BindingKind.PRICE) == 0, "no header: nothing was current"
     stubber.assert_no_pending_responses()
 
 
 def test_given_items_never_processed_then_transient_error(
     stubbed: tuple[DynamoStateStore, Stubber], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(state_module, "_backoff", lambda attempt: None)
+    monkeypatch.setattr(table_module, "_backoff", lambda attempt: None)
     store, stubber = stubbed
-    stubber.add_response("get_item", {"Item": {"shards": {"N": "1"}, "gen": {"N": "7"}}})
-    stubber.add_response("batch_get_item", {"Responses": {"state": []}})
-    leftover = {"state": [{"PutRequest": {"Item": {"pk": {"S": "TENANT#acme"}, "sk": {"S": "x"}}}}]}
+    shard = {"sk": {"S": "BIND#price#G0000000000000007#S00000"}, "gen": {"N": "7"}, "c": {"N": "1"}}
+    stubber.add_response("query", {"Items": [shard]})
+    leftover = {"state": [{"DeleteRequest": {"Key": {"pk": {"S": "TENANT#acme"}, "sk": shard["sk"]}}}]}
     for _ in range(8):
         stubber.add_response("batch_write_item", {"UnprocessedItems": leftover})
     with pytest.raises(TransientError, match="unprocessed"):
+        store.delete_bindings(BindingKind.PRICE)
+
+
+def _cancelled(*codes: str) -> dict[str, Any]:
+    return {"Message": "cancelled", "CancellationReasons": [{"Code": code} for code in codes]}
+
+
+def _save_one_price(stubber: Stubber) -> None:
+    stubber.add_response("get_item", {"Item": {"shards": {"N": "1"}, "gen": {"N": "7"}}})
+    stubber.add_response("batch_get_item", {"Responses": {"state": []}})
+
+
+def test_given_transaction_conflict_when_saving_bindings_then_it_is_retried(
+    stubbed: tuple[DynamoStateStore, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(table_module, "_backoff", lambda attempt: None)
+    store, stubber = stubbed
+    _save_one_price(stubber)
+    stubber.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        modeled_fields=_cancelled("None", "TransactionConflict"),
+    )
+    stubber.add_response("transact_write_items", {})
+    store.save_bindings([Binding(kind=BindingKind.PRICE, key="SKU-1", fingerprint="f")])
+    stubber.assert_no_pending_responses()
+
+
+def test_given_shard_changed_since_read_when_saving_then_concurrent_write_error_and_no_retry(
+    stubbed: tuple[DynamoStateStore, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(table_module, "_backoff", lambda attempt: None)
+    store, stubber = stubbed
+    _save_one_price(stubber)
+    stubber.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        modeled_fields=_cancelled("None", "ConditionalCheckFailed"),
+    )
+    with pytest.raises(ConcurrentWriteError, match="another writer") as raised:
+        store.save_bindings([Binding(kind=BindingKind.PRICE, key="SKU-1", fingerprint="f")])
+    assert isinstance(raised.value, TransientError), "the run ends failed, the next one starts over"
+    stubber.assert_no_pending_responses()
+
+
+def test_given_transaction_always_cancelled_then_transient_error(
+    stubbed: tuple[DynamoStateStore, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(table_module, "_backoff", lambda attempt: None)
+    store, stubber = stubbed
+    _save_one_price(stubber)
+    for _ in range(5):
+        stubber.add_client_error(
+            "transact_write_items",
+            service_error_code="TransactionCanceledException",
+            modeled_fields=_cancelled("ThrottlingError"),
+        )
+    with pytest.raises(TransientError, match="cancelled after retries"):
         store.save_bindings([Binding(kind=BindingKind.PRICE, key="SKU-1", fingerprint="f")])
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from kudos_sync.aws.clients import AwsClients
 from kudos_sync.aws.state import DynamoStateStore
+from kudos_sync.domain.errors import LeaseLostError
 from kudos_sync.domain.state import (
     BindingKind,
     BindingStatus,
@@ -23,11 +24,12 @@ from kudos_sync.domain.state import (
     ProductLinks,
     RunStatus,
 )
+from kudos_sync.sync.lease import Lease, LeasedState
 from kudos_sync.sync.ports import StateStore
 
 from sandbox.aws import LocalAws
 from tests.contract.builders import T0, a_binding, a_cursor, a_parked, a_run, many_bindings
-from tests.fakes.state import InMemoryStateStore
+from tests.fakes.state import FakeClock, InMemoryStateStore
 
 TENANT = "acme"
 OTHER_TENANT = "globex"
@@ -55,6 +57,12 @@ def counting_dynamo_writes(client: Any) -> Iterator[list[str]]:
             written.append(params["Item"]["sk"]["S"])
         elif model.name in ("UpdateItem", "DeleteItem"):
             written.append(params["Key"]["sk"]["S"])
+        elif model.name == "TransactWriteItems":  # a ConditionCheck reads, it does not write
+            for action in params["TransactItems"]:
+                if "Put" in action:
+                    written.append(action["Put"]["Item"]["sk"]["S"])
+                elif "Delete" in action or "Update" in action:
+                    written.append((action.get("Delete") or action["Update"])["Key"]["sk"]["S"])
         elif model.name == "BatchWriteItem":
             for requests in params["RequestItems"].values():
                 for request in requests:
@@ -151,6 +159,20 @@ def test_given_held_lease_when_non_holder_releases_then_nothing_changes(harness:
     assert not store.acquire_lease("push", "run-b", T0 + timedelta(minutes=1), T0 + timedelta(minutes=14))
     store.release_lease("push", "run-a")
     assert store.acquire_lease("push", "run-b", T0 + timedelta(minutes=1), T0 + timedelta(minutes=14))
+
+
+def test_given_lease_then_current_lease_names_its_holder_and_end_until_released(
+    harness: StateHarness,
+) -> None:
+    store = harness.store
+    assert store.current_lease("push") is None
+    assert store.acquire_lease("push", "run-a", T0, T0 + timedelta(minutes=14))
+    assert store.renew_lease("push", "run-a", T0 + timedelta(minutes=16))
+    lease = harness.open_store(TENANT).current_lease("push")
+    assert lease is not None and (lease.holder, lease.until) == ("run-a", T0 + timedelta(minutes=16))
+    assert store.current_lease("pull") is None
+    store.release_lease("push", "run-a")
+    assert store.current_lease("push") is None
 
 
 def test_given_no_lease_when_renewing_then_refused(harness: StateHarness) -> None:
@@ -382,3 +404,23 @@ def test_given_two_tenants_on_one_table_then_neither_sees_the_other(harness: Sta
     assert len(acme.load_bindings(BindingKind.STOCK)) == 50
     assert len(acme.list_parked()) == 1
     assert not acme.acquire_lease("push", "run-c", T0, T0 + timedelta(minutes=14))
+
+
+def test_given_a_run_keeping_its_lease_then_renewed_and_once_taken_over_its_writes_stop(
+    harness: StateHarness,
+) -> None:
+    clock = FakeClock(T0)
+    lease = Lease(harness.store, TENANT, Direction.PUSH, "run-a", clock, 960)
+    assert lease.acquire()
+    clock.advance(seconds=320)  # a third of the lease
+    assert lease.keep() and lease.renewals == 1
+    renewed = harness.open_store(TENANT).current_lease("push")
+    assert renewed is not None and renewed.until == clock.current + timedelta(seconds=960)
+    clock.advance(seconds=961)  # stalled past its lease: another run takes it
+    later = clock.current
+    assert harness.open_store(TENANT).acquire_lease("push", "run-b", later, later + timedelta(minutes=16))
+    with pytest.raises(LeaseLostError):
+        LeasedState(harness.store, lease).save_bindings([a_binding("STYLE-1")])
+    assert harness.store.load_bindings(BindingKind.PRODUCT) == {}
+    current = harness.store.current_lease("push")
+    assert current is not None and current.holder == "run-b"

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style, Variant
+from kudos_sync.domain.errors import RecordError
 from kudos_sync.domain.ids import BranchCode, Sku, StyleCode
 
 # Smallest valid image bodies (magic numbers are all the mapping looks at).
@@ -70,6 +71,8 @@ class FakeCatalogue:
         self.image_meta: dict[int, ImageMeta] = {}
         self.image_bytes: dict[int, bytes] = {}
         self.reads: dict[str, int] = {"styles": 0, "stock": 0, "image_meta": 0, "image": 0}
+        # SKUs of styles whose Internet Active flag is cleared: their stock rows are never read.
+        self.inactive_skus: set[str] = set()
         self._next_image = 1
         self._tick = 0
 
@@ -86,7 +89,7 @@ class FakeCatalogue:
             [
                 StockOnHand(sku=Sku(sku), branch=BranchCode(branch), quantity=qty)
                 for (sku, branch), qty in sorted(self.stock.items())
-                if branch in wanted
+                if branch in wanted and sku not in self.inactive_skus
             ]
         )
 
@@ -97,6 +100,10 @@ class FakeCatalogue:
 
     def read_image(self, image_id: int) -> bytes:
         self.reads["image"] += 1
+        if image_id not in self.image_bytes:
+            raise RecordError(
+                f"CI Office image {image_id} not found", record=f"image {image_id}", field="image_id"
+            )
         return self.image_bytes[image_id]
 
     # ------------------------------------------------------------ edits

@@ -3,7 +3,8 @@
 Behaves like `ci_office.ledger.SqlLedger` where the core can tell: the Magento entity id is unique per
 document kind (a replay is ALREADY_IMPORTED with the first number), customers are matched by link,
 then e-mail (linking the match), else created; a fixed (cash-sale) customer must exist; unknown SKUs
-raise RecordError naming the SKU and line; stock on hand of the web branch moves with each document.
+raise RecordError naming the SKU and line (and, when `tenders` is given, unknown tenders the tender);
+stock on hand of the web branch moves with each document.
 
 Failure injection: `fail_after_imports(n)` makes the calls after n committed documents raise
 TransientError before writing (a deadlock); `crash_after_commit(entity_id)` commits that document and
@@ -41,8 +42,9 @@ class Committed:
 
 
 class FakeLedger:
-    def __init__(self, known_skus: Iterable[str] | None = None) -> None:
+    def __init__(self, known_skus: Iterable[str] | None = None, tenders: Iterable[str] | None = None) -> None:
         self.skus: set[str] | None = set(known_skus) if known_skus is not None else None  # None: any
+        self.tenders: set[str] | None = set(tenders) if tenders is not None else None  # None: any
         self.committed: dict[tuple[DocumentKind, int], Committed] = {}
         self.customers: dict[str, FakeCustomer] = {}
         self.stock: defaultdict[tuple[str, str], Decimal] = defaultdict(Decimal)  # (branch, sku) -> qty
@@ -92,6 +94,12 @@ class FakeLedger:
                     record=record,
                     field=f"lines[{index}].sku",
                 )
+        if self.tenders is not None and document.tender_code not in self.tenders:
+            raise RecordError(
+                f"{record}: tender {document.tender_code!r} is not in CI Office",
+                record=record,
+                field="tender_code",
+            )
         customer, created = self._resolve_customer(document.customer, record)
         self._numbers[document.kind] += 1
         prefix = "W" if document.kind is DocumentKind.INVOICE else "R"

@@ -9,7 +9,9 @@ the simple SKU and the price plus a child row at price 0.
     built = InvoiceBuilder(17).with_item("TEE-RED-M", 2, 25).with_shipping(5).guest("a@b.c").build()
     sales.add(built)
 
-`FakeMagentoSales` pages like Magento 2.4 (page past the end returns an empty page, total_count is
+`FakeMagentoSales` keeps Magento-shaped JSON, as the store does, and reads it into the domain's types
+with the adapter's own reader (`kudos_sync.magento.documents`), so both sides of the port agree on
+what a broken document is. It pages like Magento 2.4 (page past the end returns an empty page, total_count is
 the count of matches), counts requests per endpoint (orders in batches of `order_batch_size`), can
 hide a document until a given time (a late commit: an older `created_at` appearing later) and can
 fail the next calls of an operation with a TransientError.
@@ -26,8 +28,10 @@ from decimal import Decimal
 from typing import Any, Literal, Self
 
 from kudos_sync.config import TenantConfig
-from kudos_sync.domain.errors import TransientError
-from kudos_sync.sync.ports import Clock, DocumentPage
+from kudos_sync.domain.errors import RecordError, TransientError
+from kudos_sync.domain.sales import MagentoOrder
+from kudos_sync.magento.documents import read_document, read_order
+from kudos_sync.sync.ports import Clock, DocumentPage, ReadDocument
 
 Stream = Literal["invoices", "creditmemos"]
 D = Decimal
@@ -424,14 +428,18 @@ class FakeMagentoSales:
             key=lambda doc: (doc["created_at"], doc.get("entity_id") or 0),
         )
         start = (page - 1) * page_size
-        return DocumentPage(items=copy.deepcopy(matches[start : start + page_size]), total_count=len(matches))
+        documents = [read_document(stream, doc) for doc in copy.deepcopy(matches[start : start + page_size])]
+        return DocumentPage(documents=documents, total_count=len(matches))
 
-    def get_orders(self, order_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    def reread_parked(self, stream: Stream, payload: dict[str, Any]) -> ReadDocument:
+        return read_document(stream, copy.deepcopy(payload))
+
+    def get_orders(self, order_ids: Sequence[int]) -> dict[int, MagentoOrder | RecordError]:
         wanted = list(dict.fromkeys(order_ids))
         self.requests["orders"] += math.ceil(len(wanted) / self.order_batch_size)
         self.requests["orders_calls"] += 1
         self._maybe_fail("orders")
-        return {i: copy.deepcopy(self.orders[i]) for i in wanted if i in self.orders}
+        return {i: read_order(copy.deepcopy(self.orders[i])) for i in wanted if i in self.orders}
 
     def add_order_comment(self, order_id: int, comment: str) -> None:
         self.requests["comment"] += 1

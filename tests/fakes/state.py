@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from kudos_sync.domain.binding_codec import Json, decode_binding, encode_binding
 from kudos_sync.domain.state import Binding, BindingKind, Cursor, ParkedRecord, RunRecord
+from kudos_sync.sync.ports import LeaseHolder
 
 
 class FakeClock:
@@ -50,6 +51,11 @@ class InMemoryStateStore:
                 return False
             self.leases[direction] = (holder, until)
             return True
+
+    def current_lease(self, direction: str) -> LeaseHolder | None:
+        with self._lock:
+            current = self.leases.get(direction)
+            return None if current is None else LeaseHolder(holder=current[0], until=current[1])
 
     def renew_lease(self, direction: str, holder: str, until: datetime) -> bool:
         with self._lock:

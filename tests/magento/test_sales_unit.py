@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from kudos_sync.domain.errors import RecordError
 from kudos_sync.magento.errors import AmbiguousWriteError
 from kudos_sync.magento.sales import RestMagentoSales, magento_datetime
 
@@ -19,7 +20,11 @@ def test_search_documents_filters_sorts_and_pages_in_utc(stub: StubServer) -> No
     sales = RestMagentoSales(make_client(stub.base_url, store_code="nz"))
     nz = timezone(timedelta(hours=13))
     page = sales.search_documents("creditmemos", datetime(2026, 11, 2, 9, 30, tzinfo=nz), 3, 10)
-    assert page.total_count == 31 and page.items == [{"entity_id": 1}]
+    assert page.total_count == 31 and len(page.documents) == 1
+    (read,) = page.documents
+    assert isinstance(read.document, RecordError), "a document missing its fields is read as why"
+    assert read.document.field == "increment_id"
+    assert (read.ref.key, read.ref.entity_id, read.ref.label) == ("1", 1, "credit memo (entity 1)")
     seen = stub.seen[0]
     assert seen.raw_path == "/rest/nz/V1/creditmemos"
     assert seen.params == {
@@ -57,7 +62,9 @@ def test_get_orders_in_chunks_of_the_page_size(stub: StubServer) -> None:
     stub.handler = handle
     sales = RestMagentoSales(make_client(stub.base_url, page_size=100))
     orders = sales.get_orders([*range(1, 251), 5, 5])
-    assert len(orders) == 250 and orders[7]["increment_id"] == "10007"
+    assert len(orders) == 250
+    assert all(isinstance(order, RecordError) and order.field == "payment" for order in orders.values())
+    assert str(orders[7]).startswith("order 10007 (entity 7): payment: ")
     assert len(stub.seen) == 3
     assert sales.get_orders([]) == {}
 

@@ -415,22 +415,23 @@ def test_documents_are_paged_in_order_and_orders_fetched_in_batches(store: Any) 
 
     with client_for(store, page_size=2) as client:
         sales = RestMagentoSales(client)
-        seen: list[dict[str, Any]] = []
+        seen: list[Any] = []
         page = 1
         while True:
             result = sales.search_documents("invoices", start + timedelta(minutes=1), page, 2)
-            seen += result.items
+            seen += [read.document for read in result.documents]
             if page * 2 >= result.total_count:
                 break
             page += 1
-        assert [d["order_id"] for d in seen] == order_ids[1:]
-        created = [(d["created_at"], d["entity_id"]) for d in seen]
+        assert [d.order_id for d in seen] == order_ids[1:]  # parsed: domain documents, not JSON
+        created = [(d.created_at, d.entity_id) for d in seen]
         assert created == sorted(created)
         memos = sales.search_documents("creditmemos", start, 1, 10)
-        assert memos.total_count == 1 and memos.items[0]["order_id"] == order_ids[0]
+        assert memos.total_count == 1 and memos.documents[0].document.order_id == order_ids[0]  # type: ignore[union-attr]
 
         orders = sales.get_orders([*order_ids, 999_999])
         assert sorted(orders) == sorted(order_ids)
+        assert all(order.entity_id == key for key, order in orders.items())  # type: ignore[union-attr]
         assert client.stats.details()["GET /V1/orders"].requests == 3  # 6 ids in chunks of 2
 
         sales.add_order_comment(order_ids[0], "Imported to CI Office as invoice 1001")

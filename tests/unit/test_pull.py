@@ -473,3 +473,44 @@ def test_given_the_run_then_its_result_has_start_and_finish_times() -> None:
     result = w.pull()
     assert result.started_at == result.finished_at == datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
     assert w.clock.now() - result.started_at < timedelta(seconds=1)
+
+
+# ------------------------------------------------------------------------------- progress
+
+
+class RecordingProgress:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, int | None]] = []
+
+    def start(self, step: str, total: int | None) -> None:
+        self.events.append(("start", step, total))
+
+    def advance(self, step: str, done: int) -> None:
+        self.events.append(("advance", step, done))
+
+    def finish(self, step: str) -> None:
+        self.events.append(("finish", step, None))
+
+
+def test_given_pages_and_a_due_parked_document_when_pulled_then_progress_reports_each_step() -> None:
+    w = world(sync={"page_size": 2})
+    for entity_id in (1, 2, 3):
+        w.add(invoice(entity_id, entity_id).build())
+    w.add(invoice(4, 4, sku="NOT-IN-CI").build())
+    w.ledger.skus = {"TEE-RED-M"}  # the fourth invoice's SKU is unknown to CI Office: parked
+    assert w.pull().streams["invoices"].parked == 1
+    w.later(60)
+    progress = RecordingProgress()
+    PullSync(w.config, w.sales, w.ledger, w.state, w.clock, FakeDeadline(), progress=progress).run()
+    assert progress.events == [
+        ("start", "invoices parked", 1),
+        ("advance", "invoices parked", 1),
+        ("finish", "invoices parked", None),
+        ("start", "invoices", 4),  # the overlap window re-reads what the cursor already holds
+        ("advance", "invoices", 2),
+        ("advance", "invoices", 2),
+        ("finish", "invoices", None),
+        ("start", "creditmemos", 0),
+        ("advance", "creditmemos", 0),
+        ("finish", "creditmemos", None),
+    ]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from kudos_sync.domain.errors import RecordError
-from kudos_sync.domain.magento_documents import (
+from kudos_sync.magento.documents import (
     field_path,
     parse_creditmemo,
     parse_invoice,

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from kudos_sync.domain.errors import RecordError
 from kudos_sync.domain.ledger import DocumentKind, LedgerDocument
-from kudos_sync.domain.magento_documents import parse_document, parse_order
 from kudos_sync.domain.pull_mapping import build_ledger_document
+from kudos_sync.magento.documents import parse_document, parse_order
 
 from tests.fakes.sales import Built, CreditMemoBuilder, InvoiceBuilder, pull_config
 

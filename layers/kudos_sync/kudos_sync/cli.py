@@ -17,10 +17,10 @@ from rich.table import Table
 from kudos_sync.aws.state import list_parked_all_tenants
 from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.config import secret_name
-from kudos_sync.domain.errors import SyncError
+from kudos_sync.domain.errors import LeaseHeldError, SyncError
 from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
 from kudos_sync.domain.state import PUSH_STREAMS, Direction, RunRecord
-from kudos_sync.service import Stack, run_tenant, tenant_adapters
+from kudos_sync.service import Stack, drop_parked, resync_scope, run_tenant, tenant_adapters
 
 app = typer.Typer(
     help="Kudos Cloud Interaction for Magento 2: CI Office <-> Magento sync.", no_args_is_help=True
@@ -182,9 +182,8 @@ def resync(
     tenant: TenantOption, scope: Annotated[Scope, typer.Option(help="What to resend on the next push")]
 ) -> None:
     """Forget the fingerprints of one scope so the next push resends it (web-owned fields stay web-owned)."""
-    with tenant_adapters(_tenant(tenant)) as adapters:
-        forgotten = adapters.push(SystemClock(), WallClockDeadline(840.0)).resync(scope.value)
-        console.print(f"{tenant}: forgot {forgotten} {scope.value} fingerprints; the next push resends them")
+    forgotten = resync_scope(_tenant(tenant), scope.value)  # under the push lease
+    console.print(f"{tenant}: forgot {forgotten} {scope.value} fingerprints; the next push resends them")
 
 
 @parked_app.command("list")
@@ -233,7 +232,7 @@ def parked_retry(tenant: TenantOption, stream: Annotated[str | None, typer.Optio
         streams = {r.stream for r in adapters.state.list_parked(stream)}
     directions = {Direction.PUSH if s in PUSH_STREAMS else Direction.PULL for s in streams}
     for direction in sorted(directions):
-        record = run_tenant(tenant, direction, WallClockDeadline(840.0))
+        record = run_tenant(tenant, direction, WallClockDeadline(840.0), refuse_when_busy=True)
         console.print(run_table(record, f"{tenant} {direction.value}: {record.status.value}"))
     with tenant_adapters(tenant) as adapters:
         console.print(f"still parked: {len(adapters.state.list_parked(stream))}")
@@ -246,9 +245,8 @@ def parked_drop(
     key: Annotated[str, typer.Option()],
 ) -> None:
     """Stop retrying one parked record (after fixing it by hand, say)."""
-    with tenant_adapters(_tenant(tenant)) as adapters:
-        adapters.state.unpark(stream, key)
-        console.print(f"{tenant}: dropped parked {stream} {key}")
+    drop_parked(_tenant(tenant), stream, key)  # under the lease of the stream's direction
+    console.print(f"{tenant}: dropped parked {stream} {key}")
 
 
 @app.command()
@@ -263,4 +261,8 @@ def demo(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except LeaseHeldError as exc:  # an operator write refused while a run holds the tenant's lease
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)

@@ -18,17 +18,19 @@ from kudos_sync.aws.state import DynamoStateStore
 from kudos_sync.ci_office.catalogue import SqlCatalogueSource
 from kudos_sync.ci_office.engine import create_ci_office_engine
 from kudos_sync.ci_office.ledger import SqlLedger
-from kudos_sync.clock import SystemClock
+from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.config import TenantConfig
 from kudos_sync.domain.ids import RunId, validate_tenant_id
 from kudos_sync.domain.state import Direction, RunRecord
 from kudos_sync.magento.catalog import RestMagentoCatalog
 from kudos_sync.magento.client import MagentoClient
 from kudos_sync.magento.sales import RestMagentoSales
-from kudos_sync.sync.ports import Clock, Deadline
+from kudos_sync.sync.lease import Lease, LeasedDeadline, LeasedState, holding_lease
+from kudos_sync.sync.ports import Clock, Deadline, StateStore
+from kudos_sync.sync.pull import STREAMS as PULL_STREAMS
 from kudos_sync.sync.pull import PullSync
-from kudos_sync.sync.push import PushSync
-from kudos_sync.sync.run import run_once
+from kudos_sync.sync.push import PushScope, PushSync
+from kudos_sync.sync.run import new_run_id, run_once
 
 log = logging.getLogger(__name__)
 
@@ -61,23 +63,31 @@ class TenantAdapters:
             self._engine = create_ci_office_engine(self.config.ci_office)
         return self._engine
 
-    def push(self, clock: Clock, deadline: Deadline) -> PushSync:
+    def push(self, clock: Clock, deadline: Deadline, state: StateStore | None = None) -> PushSync:
+        """The push; `state`: what it writes through (a lease holder's `LeasedState`)."""
         return PushSync(
             self.config,
             SqlCatalogueSource(self.ci_office_engine()),
             RestMagentoCatalog(self.magento, self.config),
-            self.state,
+            state or self.state,
             S3ImageStage(self.stack.clients.s3, self.stack.clients.bucket, self.config.tenant),
             clock,
             deadline,
         )
 
-    def pull(self, clock: Clock, deadline: Deadline, pull_start: datetime | None = None) -> PullSync:
+    def pull(
+        self,
+        clock: Clock,
+        deadline: Deadline,
+        pull_start: datetime | None = None,
+        state: StateStore | None = None,
+    ) -> PullSync:
+        """The pull; `state`: what it writes through (a lease holder's `LeasedState`)."""
         return PullSync(
             self.config,
             RestMagentoSales(self.magento),
             SqlLedger(self.ci_office_engine()),
-            self.state,
+            state or self.state,
             clock,
             deadline,
             pull_start=pull_start or self.config.pull_from,
@@ -115,12 +125,20 @@ def run_tenant(
     stack: Stack | None = None,
     clock: Clock | None = None,
     run_id: RunId | None = None,
+    refuse_when_busy: bool = False,
 ) -> RunRecord:
-    """Run one direction for one tenant under its lease and return the run record."""
+    """Run one direction for one tenant under its lease and return the run record. The run writes
+    through its lease (renewed as it goes; no write once it is lost). `refuse_when_busy`: raise
+    LeaseHeldError while another run holds the lease, instead of recording a skipped run."""
     clock = clock or SystemClock()
     with tenant_adapters(tenant, stack) as adapters:
+        # The run names its lease when it starts (`run_once`), on the same reading of the clock.
+        lease = Lease(adapters.state, adapters.config.tenant, direction, run_id or "", clock, LEASE_SECONDS)
+        state, kept = LeasedState(adapters.state, lease), LeasedDeadline(deadline, lease)
         work = (
-            adapters.push(clock, deadline) if direction is Direction.PUSH else adapters.pull(clock, deadline)
+            adapters.push(clock, kept, state=state)
+            if direction is Direction.PUSH
+            else adapters.pull(clock, kept, state=state)
         )
 
         def request_counts() -> tuple[dict[str, int], dict[str, int]]:
@@ -134,5 +152,47 @@ def run_tenant(
             work=work.run,
             lease_seconds=LEASE_SECONDS,
             request_counts=request_counts,
-            run_id=run_id,
+            lease=lease,
+            refuse_when_busy=refuse_when_busy,
         )
+
+
+# ---------------------------------------------------------------- operator writes, under the lease
+
+
+def direction_of_stream(stream: str) -> Direction:
+    """The direction whose runs write a parked stream: pull for invoices and credit memos."""
+    return Direction.PULL if stream in PULL_STREAMS else Direction.PUSH
+
+
+def _operator_holder(what: str, clock: Clock) -> str:
+    return f"operator-{what}-{new_run_id(clock.now())}"
+
+
+def resync_scope(
+    tenant: str, scope: PushScope, *, stack: Stack | None = None, clock: Clock | None = None
+) -> int:
+    """Forget the push fingerprints of one scope (see `PushSync.resync`) under the push lease; raises
+    LeaseHeldError while a push run holds it. Returns how many bindings were reset."""
+    clock = clock or SystemClock()
+    with tenant_adapters(tenant, stack) as adapters:
+        tenant_id = adapters.config.tenant
+        holder = _operator_holder("resync", clock)
+        with holding_lease(adapters.state, tenant_id, Direction.PUSH, holder, clock, LEASE_SECONDS) as state:
+            deadline = LeasedDeadline(WallClockDeadline(LEASE_SECONDS), state.lease)
+            return adapters.push(clock, deadline, state=state).resync(scope)
+
+
+def drop_parked(
+    tenant: str, stream: str, key: str, *, stack: Stack | None = None, clock: Clock | None = None
+) -> None:
+    """Stop retrying one parked record, under the lease of the direction that owns its stream; raises
+    LeaseHeldError while a run of that direction holds it."""
+    clock = clock or SystemClock()
+    with tenant_adapters(tenant, stack) as adapters:
+        direction = direction_of_stream(stream)
+        holder = _operator_holder("drop", clock)
+        with holding_lease(
+            adapters.state, adapters.config.tenant, direction, holder, clock, LEASE_SECONDS
+        ) as state:
+            state.unpark(stream, key)

@@ -28,3 +28,12 @@ class ConfigurationError(SyncError):
 
 class LeaseHeldError(SyncError):
     """Another run of the same tenant and direction holds the lease."""
+
+
+class LeaseLostError(TransientError):
+    """The run could not renew its lease (it expired and another writer may hold it): it stops writing."""
+
+
+class ConcurrentWriteError(TransientError):
+    """A conditional state write found the state changed since it was read: another writer was there.
+    Nothing was overwritten; the run ends and the next one starts from what is stored."""

@@ -17,14 +17,14 @@ from kudos_sync.config import GuestPolicy, TenantConfig
 from kudos_sync.domain.errors import RecordError
 from kudos_sync.domain.ids import BranchCode, MagentoEntityId, Sku
 from kudos_sync.domain.ledger import CustomerDetails, DocumentKind, LedgerDocument, LedgerLine
-from kudos_sync.domain.magento_documents import (
+from kudos_sync.domain.money import ZERO, format_money, to_cents, within_one_cent
+from kudos_sync.domain.sales import (
     MagentoCreditMemo,
     MagentoDocument,
     MagentoDocumentItem,
     MagentoOrder,
     MagentoOrderItem,
 )
-from kudos_sync.domain.money import ZERO, format_money, to_cents, within_one_cent
 
 CONFIGURABLE = "configurable"
 ONE = Decimal("1")

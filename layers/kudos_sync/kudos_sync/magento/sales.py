@@ -2,7 +2,8 @@
 
 Magento keeps ``created_at`` as a UTC string without a zone ("YYYY-MM-DD HH:MM:SS"); the cursor is
 timezone-aware UTC and is converted here, at the edge. Lists are read in (created_at, entity_id) order
-so a cursor with an overlap window can de-duplicate its boundary.
+so a cursor with an overlap window can de-duplicate its boundary. Documents and orders are read into
+the domain's types by `magento.documents`: the core never sees Magento's JSON.
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from kudos_sync.batches import chunks
 from kudos_sync.config import TenantConfig
+from kudos_sync.domain.errors import RecordError
+from kudos_sync.domain.sales import MagentoOrder
 from kudos_sync.magento.client import MagentoClient, guarded_write, iter_pages
+from kudos_sync.magento.documents import read_document, read_order
 from kudos_sync.magento.search import (
     MAGENTO_DATETIME,
     Filter,
@@ -20,7 +25,7 @@ from kudos_sync.magento.search import (
     SortOrder,
     encode_search_criteria,
 )
-from kudos_sync.sync.ports import DocumentPage
+from kudos_sync.sync.ports import DocumentPage, ReadDocument
 
 Stream = Literal["invoices", "creditmemos"]
 
@@ -61,17 +66,23 @@ class RestMagentoSales:
             f"/V1/{stream}", query=encode_search_criteria(document_criteria(created_from, page, page_size))
         )
         body: Mapping[str, Any] = result if isinstance(result, Mapping) else {}
-        items = [dict(item) for item in body.get("items") or [] if isinstance(item, Mapping)]
-        return DocumentPage(items=items, total_count=int(body.get("total_count") or 0))
+        items = body.get("items")
+        documents = [read_document(stream, item) for item in items] if isinstance(items, list) else []
+        return DocumentPage(documents=documents, total_count=int(body.get("total_count") or 0))
 
-    def get_orders(self, order_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """Raw orders by entity id: ``entity_id in (...)`` in chunks of the page size."""
+    def reread_parked(self, stream: Stream, payload: dict[str, Any]) -> ReadDocument:
+        """A parked document read again from its kept payload: no request."""
+        return read_document(stream, payload)
+
+    def get_orders(self, order_ids: Sequence[int]) -> dict[int, MagentoOrder | RecordError]:
+        """Orders by entity id: ``entity_id in (...)`` in chunks of the page size."""
         wanted = list(dict.fromkeys(int(i) for i in order_ids))
-        orders: dict[int, dict[str, Any]] = {}
-        for start in range(0, len(wanted), self.page_size):
-            chunk = wanted[start : start + self.page_size]
+        orders: dict[int, MagentoOrder | RecordError] = {}
+        for chunk in chunks(wanted, self.page_size):
             criteria = SearchCriteria(
-                filter_groups=((Filter.of("entity_id", chunk, "in"),),), page_size=len(chunk), current_page=1
+                filter_groups=((Filter.of("entity_id", chunk, "in"),),),
+                page_size=len(chunk),
+                current_page=1,
             )
             page = self._search_orders(criteria)
             items = list(page.get("items") or [])
@@ -79,7 +90,7 @@ class RestMagentoSales:
                 items += self._search_orders(criteria.with_page(number, len(chunk))).get("items") or []
             for item in items:
                 if isinstance(item, Mapping) and item.get("entity_id") is not None:
-                    orders[int(item["entity_id"])] = dict(item)
+                    orders[int(item["entity_id"])] = read_order(dict(item))
         return orders
 
     def _search_orders(self, criteria: SearchCriteria) -> Mapping[str, Any]:

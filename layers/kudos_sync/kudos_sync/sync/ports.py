@@ -5,6 +5,7 @@ tenant's state, images or credentials by passing the wrong id.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
@@ -12,8 +13,10 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style
+from kudos_sync.domain.errors import RecordError
 from kudos_sync.domain.ids import Sku, SourceCode
 from kudos_sync.domain.ledger import ImportOutcome, LedgerDocument
+from kudos_sync.domain.sales import MagentoDocument, MagentoOrder
 from kudos_sync.domain.state import Binding, BindingKind, Cursor, ParkedRecord, RunRecord
 
 # ---------------------------------------------------------------- time
@@ -201,13 +204,35 @@ class MagentoCatalog(Protocol):
     def delete_media(self, sku: str, entry_id: int) -> None: ...
 
 
-class DocumentPage(BaseModel):
-    items: list[dict[str, Any]]  # raw Magento documents: the core validates them
+@dataclass(frozen=True, slots=True)
+class DocumentRef:
+    """Where a sales document sits in its stream, as far as its own fields tell (a broken document
+    may lack an entity id or a readable created_at)."""
+
+    key: str  # what it is parked under: the entity id, or a digest of an unidentifiable document
+    label: str  # "invoice 000000042 (entity 17)", however broken the document is
+    entity_id: int | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadDocument:
+    """One invoice or credit memo as the adapter read it."""
+
+    ref: DocumentRef
+    document: MagentoDocument | RecordError  # parsed, or why it cannot be
+    # Kept with a parked record and handed back to `reread_parked`: the core does not look inside.
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPage:
+    documents: list[ReadDocument]
     total_count: int
 
 
 class MagentoSales(Protocol):
-    """Magento, sales side (pull)."""
+    """Magento, sales side (pull). Documents arrive parsed into domain types (`domain.sales`)."""
 
     def search_documents(
         self, stream: Literal["invoices", "creditmemos"], created_from: datetime, page: int, page_size: int
@@ -215,8 +240,16 @@ class MagentoSales(Protocol):
         """Documents with created_at >= created_from, ascending by (created_at, entity_id)."""
         ...
 
-    def get_orders(self, order_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """Raw orders by entity id, fetched in batches (entity_id in ...), never one by one."""
+    def reread_parked(
+        self, stream: Literal["invoices", "creditmemos"], payload: dict[str, Any]
+    ) -> ReadDocument:
+        """A document again from the payload kept with its parked record (no request: Magento
+        documents do not change once created)."""
+        ...
+
+    def get_orders(self, order_ids: Sequence[int]) -> dict[int, MagentoOrder | RecordError]:
+        """Orders by entity id (or the RecordError naming what is wrong with one), fetched in batches
+        (entity_id in ...), never one by one. Orders Magento does not return are absent."""
         ...
 
     def add_order_comment(self, order_id: int, comment: str) -> None: ...
@@ -225,14 +258,32 @@ class MagentoSales(Protocol):
 # ---------------------------------------------------------------- AWS
 
 
+class LeaseHolder(BaseModel):
+    """Who holds (or last held) the lease of a tenant and direction, and until when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    holder: str
+    until: datetime
+
+
 class StateStore(Protocol):
-    """Leases, bindings, cursors, parked records and run records of one tenant."""
+    """Leases, bindings, cursors, parked records and run records of one tenant.
+
+    Binding writes are conditional on what was read: a writer that finds the state changed under it
+    (it lost its lease to another) raises ConcurrentWriteError rather than overwrite."""
 
     def acquire_lease(self, direction: str, holder: str, now: datetime, until: datetime) -> bool:
         """Take the lease if free or expired; False when another holder has it."""
         ...
 
-    def renew_lease(self, direction: str, holder: str, until: datetime) -> bool: ...
+    def current_lease(self, direction: str) -> LeaseHolder | None:
+        """The lease as stored (it may have expired); None when nobody holds it."""
+        ...
+
+    def renew_lease(self, direction: str, holder: str, until: datetime) -> bool:
+        """Extend the holder's lease; False when the holder no longer has it."""
+        ...
 
     def release_lease(self, direction: str, holder: str) -> None: ...
 

@@ -3,8 +3,9 @@
 For each stream ("invoices", then "creditmemos"):
 
 1. **Parked records first.** Documents parked on earlier runs are retried from the payload kept with
-   them (the raw document, trimmed by `trim_document`); their orders are re-fetched in one batch, so a
-   fix made since (a payment mapping, a SKU created in CI Office, an accepted currency) takes effect.
+   them (read again by the adapter, `MagentoSales.reread_parked`); their orders are re-fetched in one
+   batch, so a fix made since (a payment mapping, a SKU created in CI Office, an accepted currency)
+   takes effect.
    Magento documents do not change after they are created, so the kept payload is as good as a
    re-fetch and costs no search request. A record is retried when it is due: 5 minutes after it was
    last parked, doubling with every attempt up to 6 hours. It is unparked when it imports; while it
@@ -13,8 +14,9 @@ For each stream ("invoices", then "creditmemos"):
    overlap_minutes` (first run: from `pull_start`, default the epoch, i.e. everything: pass
    `pull_start` when a tenant goes live so years of history are not imported by accident), page by
    page until `current_page * page_size >= total_count`. The orders of a page are fetched in one
-   `get_orders` call. Each document is parsed, mapped and written by `ledger.import_document` (one SQL
-   transaction, the Magento entity id under a unique constraint: a replay is ALREADY_IMPORTED).
+   `get_orders` call. The adapter gives each document parsed (or the RecordError saying why not); it
+   is mapped and written by `ledger.import_document` (one SQL transaction, the Magento entity id under
+   a unique constraint: a replay is ALREADY_IMPORTED).
 
 The cursor:
 - holds the last document handled (imported, already imported or parked: parked is recorded) and the
@@ -31,161 +33,37 @@ add up, unknown SKU) parks the document and the stream goes on. A `TransientErro
 (the other stream still runs) and the run ends FAILED. The deadline is checked before every page and
 every document (out of time: `remaining_seconds() <= sync.deadline_margin_seconds`); when it runs out
 the cursor is saved and the run ends PARTIAL. A `ConfigurationError` propagates, cursor saved.
+Progress is reported per stream: parked documents retried, then documents read page by page.
 """
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any, Literal
 
 from kudos_sync.config import TenantConfig
 from kudos_sync.domain.errors import RecordError, TransientError
 from kudos_sync.domain.ledger import ImportOutcome, ImportStatus
-from kudos_sync.domain.magento_documents import (
-    MagentoDocument,
-    MagentoInvoice,
-    document_label,
-    parse_document,
-    parse_magento_time,
-    parse_order,
-    trim_document,
-)
 from kudos_sync.domain.pull_mapping import build_ledger_document
-from kudos_sync.domain.state import Cursor, ParkedRecord, RunStatus
-from kudos_sync.sync.ports import Clock, Deadline, Ledger, MagentoSales, StateStore
+from kudos_sync.domain.sales import MagentoDocument, MagentoInvoice, MagentoOrder
+from kudos_sync.domain.state import ParkedRecord, RunStatus
+from kudos_sync.sync.ports import Clock, Deadline, Ledger, MagentoSales, ReadDocument, StateStore
+from kudos_sync.sync.progress import NoProgress, Progress
+from kudos_sync.sync.pull_cursor import StreamPosition
+from kudos_sync.sync.pull_results import STREAMS, PullResult, Stream, StreamCounts
 
 logger = logging.getLogger(__name__)
 
-Stream = Literal["invoices", "creditmemos"]
-STREAMS: tuple[Stream, ...] = ("invoices", "creditmemos")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PARKED_RETRY_BASE = timedelta(minutes=5)
 PARKED_RETRY_MAX = timedelta(hours=6)
 
-
-@dataclass
-class StreamCounts:
-    """What a run did to one stream."""
-
-    imported: int = 0
-    already_imported: int = 0  # the ledger's unique constraint met a replay
-    parked: int = 0  # newly parked by this run
-    still_parked: int = 0  # parked earlier, retried, parked again (its `attempts` grows)
-    unparked: int = 0  # parked earlier, imported now
-    customers_created: int = 0
-    payments: int = 0  # invoices imported: one payment each
-    refunds: int = 0  # credit notes imported: one refund each
-    skipped_seen: int = 0  # re-read inside the overlap window, already handled
-    skipped_parked: int = 0  # met again while parked: left to the parked retry
-    deferred: int = 0  # created after the run started: left for the next run
-    comments_added: int = 0
-    comment_failures: int = 0
-
-
-@dataclass
-class PullResult:
-    """The outcome of one pull run. Magento requests are counted by the adapter, not here."""
-
-    status: RunStatus
-    started_at: datetime
-    finished_at: datetime | None = None
-    streams: dict[str, StreamCounts] = field(default_factory=lambda: {s: StreamCounts() for s in STREAMS})
-    error: str | None = None
-
-    def summary_counts(self) -> dict[str, int]:
-        """Flat counts for the RunRecord: per stream ("invoices_imported") and over both streams
-        ("imported_total", "parked_total", ...)."""
-        flat: dict[str, int] = {}
-        for stream, counts in self.streams.items():
-            for name, value in asdict(counts).items():
-                flat[f"{stream}_{name}"] = value
-                flat[f"{name}_total"] = flat.get(f"{name}_total", 0) + value
-        return flat
-
-    def summary_seconds(self) -> dict[str, float]:
-        """Seconds per step: the pull's time is its streams' (the run record's start and end)."""
-        return {}
+Orders = dict[int, MagentoOrder | RecordError]
 
 
 class _End(Enum):
     DONE = "done"
     DEADLINE = "deadline"
-
-
-@dataclass(frozen=True)
-class _Position:
-    created_at: datetime
-    entity_id: int
-
-
-class _Progress:
-    """Where a stream stands in this run: the last document handled, and the ids handled with their
-    created_at, from which the cursor (position + overlap de-duplication set) is derived."""
-
-    def __init__(self, stream: Stream, cursor: Cursor | None, overlap: timedelta) -> None:
-        self.stream = stream
-        self.previous = cursor
-        self.overlap = overlap
-        self.position: _Position | None = (
-            _Position(cursor.created_at, cursor.entity_id) if cursor is not None else None
-        )
-        self.seen_before = set(cursor.seen_ids) if cursor is not None else set()
-        self.handled: dict[int, datetime] = {}
-        self.saved = cursor
-
-    def is_seen(self, entity_id: int) -> bool:
-        return entity_id in self.seen_before or entity_id in self.handled
-
-    def mark(self, entity_id: int | None, created_at: datetime | None) -> None:
-        if entity_id is None or created_at is None:
-            return  # unidentifiable (parked under a digest): cannot place it in the stream
-        self.handled[entity_id] = created_at
-        candidate = _Position(created_at, entity_id)
-        if self.position is None or (candidate.created_at, candidate.entity_id) > (
-            self.position.created_at,
-            self.position.entity_id,
-        ):
-            self.position = candidate
-
-    def cursor(self) -> Cursor | None:
-        if self.position is None:
-            return None
-        window_start = self.position.created_at - self.overlap
-        seen = {i for i, created in self.handled.items() if created >= window_start}
-        # Ids from the previous cursor not met again this run: keep while they may still be in the window.
-        if self.previous is not None and self.previous.created_at >= window_start:
-            seen |= self.seen_before - self.handled.keys()
-        return Cursor(
-            stream=self.stream,
-            created_at=self.position.created_at,
-            entity_id=self.position.entity_id,
-            seen_ids=tuple(sorted(seen)),
-        )
-
-
-def _identity(raw: object) -> tuple[int | None, datetime | None]:
-    """Entity id and created_at of a raw document, as far as they can be read."""
-    if not isinstance(raw, dict):
-        return None, None
-    entity = raw.get("entity_id")
-    entity_id = entity if isinstance(entity, int) and not isinstance(entity, bool) and entity > 0 else None
-    try:
-        created_at: datetime | None = parse_magento_time(raw.get("created_at"))
-    except ValueError:
-        created_at = None
-    return entity_id, created_at
-
-
-def _park_key(raw: object) -> str:
-    entity_id, _ = _identity(raw)
-    if entity_id is not None:
-        return str(entity_id)
-    digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    return f"unidentified-{digest}"
 
 
 class PullSync:
@@ -200,6 +78,7 @@ class PullSync:
         clock: Clock,
         deadline: Deadline,
         pull_start: datetime | None = None,
+        progress: Progress = NoProgress(),  # noqa: B008 - stateless, shared safely
     ) -> None:
         """`pull_start`: where a stream with no cursor starts (aware UTC); None reads everything."""
         if pull_start is not None and pull_start.tzinfo is None:
@@ -211,6 +90,7 @@ class PullSync:
         self.clock = clock
         self.deadline = deadline
         self.pull_start = pull_start
+        self.progress = progress
         self._log_extra = {"tenant": config.tenant, "direction": "pull"}
 
     # ------------------------------------------------------------ run
@@ -250,6 +130,38 @@ class PullSync:
             return _End.DEADLINE
         return self._read_new(stream, parked_keys, run_start, counts)
 
+    # ------------------------------------------------------------ parked documents
+
+    def _is_due(self, record: ParkedRecord, run_start: datetime) -> bool:
+        wait = min(PARKED_RETRY_BASE * (1 << min(max(record.attempts - 1, 0), 16)), PARKED_RETRY_MAX)
+        return record.last_seen + wait <= run_start
+
+    def _retry_parked(
+        self,
+        stream: Stream,
+        parked: Sequence[ParkedRecord],
+        parked_keys: set[str],
+        run_start: datetime,
+        counts: StreamCounts,
+    ) -> _End:
+        due = [r for r in parked if self._is_due(r, run_start)]
+        if not due:
+            return _End.DONE
+        step = f"{stream} parked"
+        self.progress.start(step, len(due))
+        try:
+            todo = [(record, self.magento.reread_parked(stream, record.payload)) for record in due]
+            orders = self._fetch_orders([read for _, read in todo])
+            for record, read in todo:
+                if self._out_of_time():
+                    return _End.DEADLINE
+                if self._import_one(stream, read, orders, counts, parked=record):
+                    parked_keys.discard(record.key)
+                self.progress.advance(step, 1)
+            return _End.DONE
+        finally:
+            self.progress.finish(step)
+
     # ------------------------------------------------------------ new documents
 
     def _read_new(
@@ -258,81 +170,84 @@ class PullSync:
         overlap = timedelta(minutes=self.config.sync.overlap_minutes)
         cursor = self.state.get_cursor(stream)
         created_from = cursor.created_at - overlap if cursor is not None else (self.pull_start or EPOCH)
-        progress = _Progress(stream, cursor, overlap)
+        position = StreamPosition(stream, cursor, overlap)
         page_size = self.config.sync.page_size
         page_number = 1
+        reporting = False
         try:
             while True:
                 if self._out_of_time():
                     return _End.DEADLINE
                 page = self.magento.search_documents(stream, created_from, page_number, page_size)
+                if not reporting:  # the first page tells how many documents the read will meet
+                    self.progress.start(stream, page.total_count)
+                    reporting = True
                 end, reached_run_start = self._handle_page(
-                    stream, page.items, parked_keys, run_start, progress, counts
+                    stream, page.documents, parked_keys, run_start, position, counts
                 )
-                self._save_cursor(progress)
+                self._save_cursor(position)
+                self.progress.advance(stream, len(page.documents))
                 if end is _End.DEADLINE:
                     return _End.DEADLINE
-                if reached_run_start or not page.items or page_number * page_size >= page.total_count:
+                if reached_run_start or not page.documents or page_number * page_size >= page.total_count:
                     return _End.DONE
                 page_number += 1
         finally:
             # Deadline, transient error or done: the cursor covers exactly the documents handled.
-            self._save_cursor(progress)
+            self._save_cursor(position)
+            if reporting:
+                self.progress.finish(stream)
 
-    def _save_cursor(self, progress: _Progress) -> None:
-        cursor = progress.cursor()
-        if cursor is not None and cursor != progress.saved:
+    def _save_cursor(self, position: StreamPosition) -> None:
+        cursor = position.cursor()
+        if cursor is not None and cursor != position.saved:
             self.state.save_cursor(cursor)
-            progress.saved = cursor
+            position.saved = cursor
 
     def _handle_page(
         self,
         stream: Stream,
-        items: Sequence[dict[str, Any]],
+        documents: Sequence[ReadDocument],
         parked_keys: set[str],
         run_start: datetime,
-        progress: _Progress,
+        position: StreamPosition,
         counts: StreamCounts,
     ) -> tuple[_End, bool]:
         """Handle one page in order. Returns (DEADLINE or DONE, whether the run's start was reached)."""
-        todo: list[tuple[dict[str, Any], MagentoDocument | RecordError]] = []
+        todo: list[ReadDocument] = []
         queued: set[int] = set()
         reached_run_start = False
-        for index, raw in enumerate(items):
-            entity_id, created_at = _identity(raw)
+        for index, read in enumerate(documents):
+            entity_id, created_at = read.ref.entity_id, read.ref.created_at
             if created_at is not None and created_at > run_start:
-                counts.deferred += len(items) - index
+                counts.deferred += len(documents) - index
                 reached_run_start = True
                 break
-            if entity_id is not None and progress.is_seen(entity_id):
+            if entity_id is not None and position.is_seen(entity_id):
                 counts.skipped_seen += 1
-                progress.mark(entity_id, created_at)  # learn its time: it leaves `seen_ids` with the window
+                position.mark(entity_id, created_at)  # learn its time: it leaves `seen_ids` with the window
                 continue
             if entity_id is not None and entity_id in queued:
                 counts.skipped_seen += 1  # twice on one page (a row shifted by a concurrent commit)
                 continue
-            if _park_key(raw) in parked_keys:
+            if read.ref.key in parked_keys:
                 counts.skipped_parked += 1  # recorded; the parked retry owns it
-                progress.mark(entity_id, created_at)
+                position.mark(entity_id, created_at)
                 continue
             if entity_id is not None:
                 queued.add(entity_id)
-            try:
-                todo.append((raw, parse_document(stream, raw)))
-            except RecordError as exc:
-                todo.append((raw, exc))
+            todo.append(read)
 
-        orders = self._fetch_orders([d for _, d in todo if not isinstance(d, RecordError)])
-        for raw, parsed in todo:
+        orders = self._fetch_orders(todo)
+        for read in todo:
             if self._out_of_time():
                 return _End.DEADLINE, reached_run_start
-            entity_id, created_at = _identity(raw)
-            self._import_one(stream, raw, parsed, orders, counts, parked=None)
-            progress.mark(entity_id, created_at)
+            self._import_one(stream, read, orders, counts, parked=None)
+            position.mark(read.ref.entity_id, read.ref.created_at)
         return _End.DONE, reached_run_start
 
-    def _fetch_orders(self, documents: Sequence[MagentoDocument]) -> dict[int, dict[str, Any]]:
-        order_ids = sorted({d.order_id for d in documents})
+    def _fetch_orders(self, reads: Sequence[ReadDocument]) -> Orders:
+        order_ids = sorted({r.document.order_id for r in reads if not isinstance(r.document, RecordError)})
         return self.magento.get_orders(order_ids) if order_ids else {}
 
     # ------------------------------------------------------------ one document
@@ -340,32 +255,29 @@ class PullSync:
     def _import_one(
         self,
         stream: Stream,
-        raw: dict[str, Any],
-        parsed: MagentoDocument | RecordError,
-        orders: dict[int, dict[str, Any]],
+        read: ReadDocument,
+        orders: Orders,
         counts: StreamCounts,
         parked: ParkedRecord | None,
     ) -> bool:
-        """Parse, map and write one document; park it on a RecordError (`parked`: the record being
-        retried, unparked when it imports). True when the document is in the ledger.
+        """Map and write one document; park it on a RecordError (`parked`: the record being retried,
+        unparked when it imports). True when the document is in the ledger.
         A TransientError propagates: the cursor stops before the document."""
         try:
-            if isinstance(parsed, RecordError):
-                raise parsed
-            document = parsed
-            raw_order = orders.get(document.order_id)
-            if raw_order is None:
+            document = read.document
+            if isinstance(document, RecordError):
+                raise document
+            order = orders.get(document.order_id)
+            if order is None:
                 raise RecordError(
                     f"{document.label}: order_id: order {document.order_id} was not found in Magento",
                     record=document.label,
                     field="order_id",
                 )
-            try:
-                order = parse_order(raw_order)
-            except RecordError as exc:
+            if isinstance(order, RecordError):
                 raise RecordError(
-                    f"{document.label}: {exc}", record=document.label, field=f"order.{exc.field}"
-                ) from None
+                    f"{document.label}: {order}", record=document.label, field=f"order.{order.field}"
+                )
             try:
                 ledger_document = build_ledger_document(document, order, self.config)
             except (ValueError, ArithmeticError) as exc:  # a value the rules did not foresee: park, not crash
@@ -374,7 +286,7 @@ class PullSync:
                 ) from exc
             outcome = self.ledger.import_document(ledger_document)
         except RecordError as exc:
-            self._park(stream, raw, exc, counts, retried=parked)
+            self._park(stream, read, exc, counts, retried=parked)
             return False
         self._count(document, outcome, counts)
         if parked is not None:
@@ -423,7 +335,7 @@ class PullSync:
     def _park(
         self,
         stream: Stream,
-        raw: dict[str, Any],
+        read: ReadDocument,
         error: RecordError,
         counts: StreamCounts,
         retried: ParkedRecord | None,
@@ -431,10 +343,10 @@ class PullSync:
         now = self.clock.now()
         record = ParkedRecord(
             stream=stream,
-            key=retried.key if retried is not None else _park_key(raw),
+            key=retried.key if retried is not None else read.ref.key,
             reason=str(error),
             field=error.field,
-            payload=trim_document(raw),
+            payload=read.payload,
             first_seen=now,
             last_seen=now,
         )
@@ -443,36 +355,7 @@ class PullSync:
             counts.parked += 1
         else:
             counts.still_parked += 1
-        label = error.record or document_label(stream, raw)
-        logger.warning("parked %s: %s", label, error, extra=self._log_extra)
+        logger.warning("parked %s: %s", error.record or read.ref.label, error, extra=self._log_extra)
 
-    # ------------------------------------------------------------ parked documents
 
-    def _is_due(self, record: ParkedRecord, run_start: datetime) -> bool:
-        wait = min(PARKED_RETRY_BASE * (1 << min(max(record.attempts - 1, 0), 16)), PARKED_RETRY_MAX)
-        return record.last_seen + wait <= run_start
-
-    def _retry_parked(
-        self,
-        stream: Stream,
-        parked: Sequence[ParkedRecord],
-        parked_keys: set[str],
-        run_start: datetime,
-        counts: StreamCounts,
-    ) -> _End:
-        due = [r for r in parked if self._is_due(r, run_start)]
-        if not due:
-            return _End.DONE
-        todo: list[tuple[ParkedRecord, MagentoDocument | RecordError]] = []
-        for record in due:
-            try:
-                todo.append((record, parse_document(stream, record.payload)))
-            except RecordError as exc:
-                todo.append((record, exc))
-        orders = self._fetch_orders([d for _, d in todo if not isinstance(d, RecordError)])
-        for record, parsed in todo:
-            if self._out_of_time():
-                return _End.DEADLINE
-            if self._import_one(stream, record.payload, parsed, orders, counts, parked=record):
-                parked_keys.discard(record.key)
-        return _End.DONE
+__all__ = ["STREAMS", "PullResult", "PullSync", "Stream", "StreamCounts"]

@@ -1,19 +1,22 @@
 """One run of one tenant and direction: lease, work, run record. Pure: the ports do the I/O.
 
-A lease (conditional write with expiry) keeps two runs of a tenant and direction from overlapping; a
-second invocation backs off with status `skipped`. The lease outlives the Lambda timeout, so a run
-killed without releasing it blocks the next one only until the lease expires.
+A lease (conditional write with expiry, `sync.lease`) keeps two runs of a tenant and direction from
+overlapping; a second invocation backs off with status `skipped` (or, for an operator who asked for it,
+raises LeaseHeldError naming the holder). The lease outlives the Lambda timeout, so a run killed without
+releasing it blocks the next one only until the lease expires; a longer run (`kudos-sync run --budget`)
+renews it as it goes and stops writing if a renewal fails.
 """
 
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from kudos_sync.domain.errors import ConfigurationError, TransientError
 from kudos_sync.domain.ids import RunId
 from kudos_sync.domain.state import Direction, RunRecord, RunStatus
+from kudos_sync.sync.lease import Lease
 from kudos_sync.sync.ports import Clock, StateStore
 
 log = logging.getLogger(__name__)
@@ -44,16 +47,28 @@ def run_once(
     lease_seconds: float,
     request_counts: Callable[[], tuple[dict[str, int], dict[str, int]]] = lambda: ({}, {}),
     run_id: RunId | None = None,
+    lease: Lease | None = None,
+    refuse_when_busy: bool = False,
 ) -> RunRecord:
     """Hold the lease, do the work, record the run. Configuration errors are re-raised after the
-    run is recorded (they need a human); transient ones end the run as failed for the next to retry."""
+    run is recorded (they need a human); transient ones end the run as failed for the next to retry.
+
+    `lease`: the lease the work's state and deadline keep (`LeasedState`, `LeasedDeadline`); its
+    holder is the run id (named here when the lease has none yet). Without one, the run takes a lease
+    of `lease_seconds` itself.
+    `refuse_when_busy`: raise LeaseHeldError instead of recording a skipped run."""
     started = clock.now()
-    run_id = run_id or new_run_id(started)
+    if lease is None:
+        lease = Lease(state, tenant, direction, "", clock, lease_seconds)
+    if not lease.holder:
+        lease.holder = run_id or new_run_id(started)
+    run_id = RunId(lease.holder)
     record = RunRecord(
         tenant=tenant, direction=direction, run_id=run_id, started_at=started, status=RunStatus.FAILED
     )
-    until = started + timedelta(seconds=lease_seconds)
-    if not state.acquire_lease(direction.value, run_id, started, until):
+    if not lease.acquire(started):
+        if refuse_when_busy:
+            raise lease.held_by_other()
         log.info("another %s run of tenant %s holds the lease; backing off", direction.value, tenant)
         record = record.model_copy(update={"status": RunStatus.SKIPPED, "finished_at": clock.now()})
         state.save_run(record)
@@ -96,7 +111,7 @@ def run_once(
         requests, items = request_counts()
         record = record.model_copy(update={"finished_at": clock.now(), "requests": requests, "items": items})
         state.save_run(record)
-        state.release_lease(direction.value, run_id)
+        lease.release()
     if failure is not None:
         raise failure
     return record
