@@ -13,7 +13,7 @@ from kudos_sync.aws.clients import AwsClients
 from kudos_sync.aws.state import DynamoStateStore, list_parked_all_tenants, shard_of
 from kudos_sync.domain.errors import ConcurrentWriteError
 from kudos_sync.domain.ids import InvalidTenantIdError
-from kudos_sync.domain.state import BindingKind
+from kudos_sync.domain.state import BindingKind, ProductLinks
 
 from sandbox.aws import LocalAws
 from tests.contract.builders import T0, a_binding, a_parked, a_run, many_bindings
@@ -210,12 +210,26 @@ def test_given_shards_written_before_versions_then_they_load_and_take_a_version_
     aws: AwsClients, table: str
 ) -> None:
     put_shards_as_written_before_versions(
-        aws, table, {"STYLE-1": ["fp-1", 11, {"category_ids": [3]}], "STYLE-2": ["fp-2", 12]}
+        aws,
+        table,
+        {
+            "STYLE-1": [
+                "fp-1",
+                11,
+                {"category_id": 3, "category_path": "Tops", "parent": None, "type": "simple"},
+            ],
+            "STYLE-2": ["fp-2", 12],
+        },
     )
     store = DynamoStateStore(aws.dynamodb, table, "acme")
     loaded = store.load_bindings(BindingKind.PRODUCT)
     assert loaded == {
-        "STYLE-1": a_binding("STYLE-1", fingerprint="fp-1", magento_id=11, extra={"category_ids": [3]}),
+        "STYLE-1": a_binding(
+            "STYLE-1",
+            fingerprint="fp-1",
+            magento_id=11,
+            payload=ProductLinks(type_id="simple", category_id=3, category_path="Tops", parent=None),
+        ),
         "STYLE-2": a_binding("STYLE-2", fingerprint="fp-2", magento_id=12),
     }
     store.save_bindings([a_binding("STYLE-3", magento_id=13)])

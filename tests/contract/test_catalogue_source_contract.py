@@ -6,6 +6,7 @@ branch, images) and asserts exactly what the push reads back.
 """
 
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -74,7 +75,11 @@ class SqlHarness:
         return known[description]
 
     def put(self, style: Style, *, active: bool = True) -> None:
-        row = style.model_dump(exclude={"variants", "category_path", "long_description"})
+        row = {
+            name: value
+            for name, value in asdict(style).items()
+            if name not in {"variants", "category_path", "long_description"}
+        }
         row |= {
             "internet_active": active,
             "internet_category": style.category_path,
