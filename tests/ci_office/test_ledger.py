@@ -171,6 +171,49 @@ def test_given_unlinked_customer_with_email_in_other_case_when_imported_then_mat
     assert linked["external_link"] == "magento:77"
 
 
+def test_given_two_till_customers_without_magento_link_when_invoice_imported_then_both_kept_and_one_linked(
+    ledger_engine: Engine,
+) -> None:
+    # Most CI Office customers were made at a till and have no Magento link: NULL, many times over
+    # (SQL Server's UNIQUE constraint admits one NULL; a filtered unique index admits any number).
+    with ledger_engine.begin() as conn:
+        conn.execute(
+            insert(s.customers),
+            [
+                {"code": "C00044", "first_name": "Ana", "email": "ana@example.com", "created_at": s_now()},
+                {
+                    "code": "C00045", "first_name": "Kiri", "email": "kiri.tane@example.co.nz",
+                    "created_at": s_now(),
+                },
+            ],
+        )  # fmt: skip
+
+    outcome = SqlLedger(ledger_engine).import_document(build_document())
+
+    assert (outcome.customer_code, outcome.customer_created) == ("C00045", False)
+    links = {row["code"]: row["external_link"] for row in _rows(ledger_engine, s.customers)}
+    assert links == {"CASH": None, "C00044": None, "C00045": "magento:77"}
+
+
+def test_given_two_till_invoices_without_magento_id_when_web_invoice_imported_then_all_three_kept(
+    ledger_engine: Engine,
+) -> None:
+    till = {"customer_code": "CASH", "invoice_date": s_now(), "currency": "NZD", "branch_code": "AKL"}
+    with ledger_engine.begin() as conn:
+        conn.execute(
+            insert(s.invoices),
+            [
+                {**till, "number": "T0001", "total": Decimal("10.00"), "tax_total": Decimal("1.30")},
+                {**till, "number": "T0002", "total": Decimal("20.00"), "tax_total": Decimal("2.61")},
+            ],
+        )
+
+    outcome = SqlLedger(ledger_engine).import_document(build_document())
+
+    assert outcome.status is ImportStatus.IMPORTED
+    assert _count(ledger_engine, s.invoices) == 3
+
+
 def test_given_guest_with_cash_sale_policy_when_imported_then_posted_to_fixed_customer(
     ledger_engine: Engine,
 ) -> None:
