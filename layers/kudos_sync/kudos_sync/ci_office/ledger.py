@@ -1,7 +1,7 @@
 """CI Office, write side of the pull: one Magento invoice or credit memo = one SQL transaction.
 
 The transaction resolves the customer, takes the next document number, writes the header (with the
-Magento entity id under a unique constraint: the idempotency key), the lines, the payment or refund,
+Magento entity id under a unique index: the idempotency key), the lines, the payment or refund,
 and adjusts stock on hand of the web branch. A replay meets the constraint, is rolled back, and is
 reported as ALREADY_IMPORTED with the number written the first time.
 
