@@ -43,7 +43,17 @@ from kudos_sync.config import CiOfficeSettings
 from kudos_sync.domain.ids import BranchCode, MagentoEntityId, Sku
 from kudos_sync.domain.ledger import CustomerDetails, DocumentKind, LedgerDocument, LedgerLine
 from pydantic import SecretStr
-from sqlalchemy import Engine, MetaData, String, UniqueConstraint, create_engine, delete, insert, text
+from sqlalchemy import (
+    Engine,
+    MetaData,
+    String,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -325,6 +335,17 @@ def postgres_ci_office_engine() -> Iterator[Engine]:
 
 
 # ---------------------------------------------------------------- small fixtures of data
+
+
+def compares_case_insensitively(engine: Engine) -> bool:
+    """Whether this CI Office holds `x` and `X` as one code, as SQL Server's `_CI_AS` collations do
+    (asked of the `branches.code` column itself, the way every code column is declared)."""
+    b = s.branches
+    with engine.connect() as conn, conn.begin() as transaction:
+        conn.execute(insert(b).values(code="zzprobe", name="probe", is_web=False))
+        found = conn.execute(select(b.c.code).where(b.c.code == "ZZPROBE")).first() is not None
+        transaction.rollback()
+    return found
 
 
 def seed_minimal(engine: Engine) -> None:

@@ -28,6 +28,7 @@ from typing import Literal
 from kudos_sync.config import Ownership, TenantConfig
 from kudos_sync.domain.bulk import bulk_build
 from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style
+from kudos_sync.domain.codes import code_key
 from kudos_sync.domain.fingerprint import canonical_decimal, fingerprint_text
 from kudos_sync.domain.ids import Sku, SourceCode, StyleCode
 
@@ -337,20 +338,24 @@ def _map_catalogue(
 
     # Cross-style checks first (set-based): duplicate SKUs and barcodes park every occurrence,
     # because nothing says which one is right. Lists are kept only for values seen more than once.
-    seen_skus: set[str] = set()
-    duplicate_skus: set[str] = set()
+    # SKUs are compared by `code_key`: `TEE1` and `tee1 ` are one SKU to SQL Server and to Magento.
+    seen_skus: dict[str, str] = {}  # code_key -> the first sku with it
+    duplicate_skus: dict[str, str] = {}  # sku -> another sku equal to it under code_key (or itself)
     barcode_first: dict[str, str] = {}  # barcode -> its first sku, in the order first seen
     barcode_shared: dict[str, list[str]] = {}  # barcode -> every sku, for barcodes seen more than once
     for style in style_list:
-        if is_configurable(style):  # the parent's sku must not be a variant's
-            if style.code in seen_skus:
-                duplicate_skus.add(style.code)
-            seen_skus.add(style.code)
+        # The parent's sku (the style code) must not be a variant's.
+        parent = (style.code,) if is_configurable(style) else ()
+        for sku in (*parent, *(variant.sku for variant in style.variants)):
+            key = code_key(sku)
+            first = seen_skus.get(key)
+            if first is None:
+                seen_skus[key] = sku
+            else:
+                duplicate_skus[sku] = first
+                duplicate_skus.setdefault(first, sku)
         for variant in style.variants:
             sku = variant.sku
-            if sku in seen_skus:
-                duplicate_skus.add(sku)
-            seen_skus.add(sku)
             if variant.barcode:
                 barcode = variant.barcode.strip()
                 if barcode not in barcode_first:
@@ -390,7 +395,7 @@ def _map_style(
     config: TenantConfig,
     today: date,
     desired: DesiredCatalogue,
-    duplicate_skus: set[str],
+    duplicate_skus: dict[str, str],
     duplicate_barcodes: dict[str, str],
     url_keys: dict[str, str],
 ) -> None:
@@ -578,7 +583,7 @@ def _variant_problems(
     style_code: str,
     sku: str,
     barcode: str | None,
-    duplicate_skus: set[str],
+    duplicate_skus: dict[str, str],
     duplicate_barcodes: dict[str, str],
 ) -> list[Problem]:
     bad: list[Problem] = []
@@ -588,8 +593,18 @@ def _variant_problems(
                 sku, "sku", f"sku {sku!r} of style {style_code} has characters or a length Magento rejects"
             )
         )
-    if sku in duplicate_skus:
+    other = duplicate_skus.get(sku)
+    if other == sku:
         bad.append(_problem(sku, "sku", f"sku {sku} appears in more than one style (style {style_code})"))
+    elif other is not None:
+        bad.append(
+            _problem(
+                sku,
+                "sku",
+                f"sku {sku!r} (style {style_code}) and sku {other!r} differ only in case or trailing "
+                "spaces: CI Office and Magento hold them as one SKU",
+            )
+        )
     if sku in duplicate_barcodes:
         bad.append(
             _problem(sku, "barcode", f"sku {sku}: barcode {duplicate_barcodes[sku]} is used by other SKUs")
