@@ -184,8 +184,7 @@ def create_postgres_database(url: str, name: str, backend: str) -> str:
             conn.execute(text(f'CREATE SCHEMA "{name}"'))
     finally:
         admin.dispose()
-    separator = "&" if "?" in url else "?"
-    schema_url = f"{url}{separator}options=-csearch_path%3D{name}"
+    schema_url = _schema_url(url, name)
     engine = engine_for_url(schema_url)
     try:
         if backend == SQLSERVER_LIKE:
@@ -214,8 +213,22 @@ def _postgres_schema(url: str, backend: str) -> str:
     return name
 
 
+def _schema_url(url: str, schema_name: str) -> str:
+    """The PostgreSQL URL whose connections see `schema_name` first (`search_path`)."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema_name}"
+
+
 def _postgres_engine_on(url: str, schema_name: str) -> Engine:
-    return engine_for_url(url, connect_args={"options": f"-csearch_path={schema_name}"})
+    return engine_for_url(_schema_url(url, schema_name))
+
+
+def engine_like(engine: Engine, **settings: Any) -> Engine:
+    """Another engine on the same test database, built by the adapter with other `CiOfficeSettings`
+    fields (for example `lock_timeout_seconds=1`). Dispose of it after use."""
+    url = engine.url.render_as_string(hide_password=False)
+    built: Engine = create_ci_office_engine(CiOfficeSettings(url=SecretStr(url), encrypt=False, **settings))
+    return built
 
 
 @contextmanager

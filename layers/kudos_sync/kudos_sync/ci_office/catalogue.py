@@ -168,7 +168,13 @@ class SqlCatalogueSource:
         """A connection whose reads see one state of the database where the dialect offers it cheaply
         (PostgreSQL: REPEATABLE READ; SQLite: one read transaction in WAL mode), so that a style
         switched between the two queries cannot appear without its variants. SQL Server keeps its
-        default READ COMMITTED (SNAPSHOT needs a database option); the next run heals such a race."""
+        default READ COMMITTED (SNAPSHOT needs a database option); the next run heals such a race.
+
+        READ COMMITTED SNAPSHOT is recommended, not assumed (`kudos-sync check` reports it): with
+        it, reads see the last committed rows and neither wait for nor block a till. Without it, a
+        read waits for a till's open write on a row it reaches, up to the lock timeout, then the push
+        stops with a TransientError and the next run retries; its own shared locks last only as
+        long as each row is read, and the push consumes the rows without calling Magento between."""
         with self._engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")

@@ -7,6 +7,16 @@ reported as ALREADY_IMPORTED with the number written the first time.
 
 Locks are taken in one order (counters, then stock rows by SKU) so two imports cannot deadlock on
 each other; a unique-key race (two runs creating the same customer) is retried in a new transaction.
+
+What the transaction holds, and for how long (docs/operations.md says it to the retailer): write
+locks on the rows it writes - the `document_counters` rows of the web series (`customer`,
+`invoice`, `credit_note`), the customer it creates or links, the new header, lines and payment or
+refund rows, and the web branch's `stock_on_hand` row of each SKU sold - from the statement that
+takes each until commit. The transaction talks to nothing but CI Office (the Magento document is
+fetched before it begins), so it lasts as long as its dozen or so statements: milliseconds. Reads of
+`skus`, `tender_types`, `branches` and `customers` take no lock past the statement under READ
+COMMITTED. Any wait for a till's lock is bounded by the lock timeout (`session.py`): past it the
+document is not written and the run ends with a TransientError, to be retried next run.
 """
 
 from collections import Counter, defaultdict
