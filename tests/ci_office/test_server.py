@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kudos_sync import preflight
 from kudos_sync.ci_office import schema as s
-from kudos_sync.ci_office.server import describe_server, schema_problems
+from kudos_sync.ci_office.server import ServerFacts, describe_server, schema_problems
 from kudos_sync.config import TenantConfig
 from kudos_sync.preflight import check_sql_server
 from sqlalchemy import Engine, text
@@ -150,3 +151,56 @@ def test_given_a_login_without_write_rights_then_each_missing_right_named_with_t
     assert "INSERT on invoices" in facts.missing_rights and "UPDATE on stock_on_hand" in facts.missing_rights
     assert "SELECT on styles" not in facts.missing_rights
     assert not rights.ok and "GRANT" in rights.fix and "INSERT on invoices" in rights.detail
+
+
+def _sql_server(**facts: object) -> ServerFacts:
+    values: dict[str, object] = {
+        "dialect": "mssql",
+        "version": "15.0.4355.3 (Microsoft SQL Server 2019)",
+        "collation": "Latin1_General_CI_AS",
+        "case_insensitive": True,
+        "reads_versioned": True,
+        "read_committed_snapshot": True,
+        "snapshot_isolation": "OFF",
+        "lock_timeout_ms": 10_000,
+        **facts,
+    }
+    return ServerFacts(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rcsi", [True, False])
+def test_given_sql_server_without_read_committed_snapshot_then_safe_and_the_option_recommended(
+    rcsi: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        preflight,
+        "describe_server",
+        lambda engine: _sql_server(read_committed_snapshot=rcsi, reads_versioned=rcsi),
+    )
+    monkeypatch.setattr(preflight, "schema_problems", lambda engine: [])
+
+    findings = {f.check: f for f in check_sql_server(make_config(), engine=None)}  # type: ignore[arg-type]
+
+    reads = findings["ci office reads and tills"]
+    assert all(f.ok for f in findings.values())  # safe either way: not a reason to fail the check
+    assert f"READ_COMMITTED_SNAPSHOT {'ON' if rcsi else 'OFF'}" in reads.detail
+    if rcsi:
+        assert reads.fix == "" and "never wait" in reads.detail
+    else:
+        assert "READ_COMMITTED_SNAPSHOT ON" in reads.fix and "at most 10 s" in reads.detail
+
+
+def test_given_sql_server_with_a_case_sensitive_collation_or_no_lock_timeout_then_said_with_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    facts = _sql_server(collation="Latin1_General_CS_AS", case_insensitive=False, lock_timeout_ms=-1)
+    monkeypatch.setattr(preflight, "describe_server", lambda engine: facts)
+    monkeypatch.setattr(preflight, "schema_problems", lambda engine: [])
+
+    findings = {f.check: f for f in check_sql_server(make_config(), engine=None)}  # type: ignore[arg-type]
+
+    assert findings["ci office collation"].ok and "parks them" in findings["ci office collation"].fix
+    assert not findings["ci office lock timeout"].ok
+    assert (
+        findings["ci office lock timeout"].detail == "-1 ms on the sync's connections (configured 10000 ms)"
+    )
