@@ -35,8 +35,11 @@ typecheck: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --timeout=600 tests
 
+# Every CI Office test (gateway, demo data generator, ledger, SQL parameters) on SQLite, PostgreSQL and
+# the SQL Server-like PostgreSQL; with CI_OFFICE_TEST_URL=<SQLAlchemy URL> (an empty scratch database,
+# a real SQL Server say) on that database alone, labelled by its dialect (e.g. [mssql-url]).
 test-ci-office: $(STAMP)
-	$(PY) -m pytest tests/ci_office
+	$(PY) -m pytest tests/ci_office tests/badinput/test_sql_parameters.py
 
 chaos: $(STAMP)
 	$(PY) -m tests.chaos.run --scenarios $(SCENARIOS) --seed $(SEED)

@@ -1,6 +1,8 @@
 """`make demo`: the whole sync both ways on embedded defaults, narrated.
 
-Starts local AWS (moto), a Magento 2.4 sandbox and a seeded SQLite CI Office under `.demo/`, then:
+Starts local AWS (moto), a Magento 2.4 sandbox and a seeded SQLite CI Office under `.demo/` (or, with
+`kudos-sync demo --ci-office-url URL [--create-schema]`, an integrator's empty scratch database, a SQL
+Server say), then:
 1. pushes the catalogue (first run builds it in Magento);
 2. changes one price, one sale, one category, one image, one Internet Active flag and some stock in CI
    Office and pushes again: only those changes travel;
@@ -21,7 +23,7 @@ from kudos_sync.domain.state import Direction, RunRecord, RunStatus
 from kudos_sync.service import Stack, run_tenant
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import Engine
 
 from sandbox.aws import LocalAws
@@ -141,22 +143,51 @@ def ledger_table(engine: Engine) -> Table:
         ):
             table.add_row(label, str(conn.execute(select(func.count()).select_from(tbl)).scalar_one()))
         linked = conn.execute(
-            select(func.count()).select_from(ci.customers).where(ci.customers.c.external_link.like("%:%"))
+            select(func.count()).select_from(ci.customers).where(ci.customers.c.external_link.is_not(None))
         ).scalar_one()
         table.add_row("customers linked to Magento", str(linked))
     return table
 
 
-def run_demo(console: Console, *, skus: int = 120, seed: int = 7) -> int:
+def missing_reference_tables(engine: Engine) -> list[str]:
+    """The reference schema's tables this database does not have."""
+    present = set(inspect(engine).get_table_names())
+    return [table.name for table in ci.metadata.sorted_tables if table.name not in present]
+
+
+def run_demo(
+    console: Console,
+    *,
+    skus: int = 120,
+    seed: int = 7,
+    ci_office_url: str | None = None,
+    create_schema: bool = False,
+) -> int:
+    """The demo; on `ci_office_url` (an integrator's scratch database, SQL Server say) instead of a
+    SQLite file under .demo/. There the reference schema is created only with `create_schema`, and
+    its tables must be empty: the demo fills them and never deletes anything."""
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
-    ci_url = f"sqlite:///{DEMO_DIR / 'ci_office.db'}"
+    ci_url = ci_office_url or f"sqlite:///{DEMO_DIR / 'ci_office.db'}"
     engine = create_engine(ci_url)
-    ci.create_schema(engine)
-    summary = demo_data.generate(engine, skus, seed)
+    try:
+        if ci_office_url is None or create_schema:
+            ci.create_schema(engine)
+        missing = missing_reference_tables(engine)
+        if missing:
+            console.print(
+                f"[red]x[/red] the CI Office database at --ci-office-url lacks the reference tables "
+                f"{', '.join(missing)}: pass --create-schema to create them there"
+            )
+            return 2
+        summary = demo_data.generate(engine, skus, seed)
+    except ValueError as error:  # a database that already has data: the demo only fills empty ones
+        console.print(f"[red]x[/red] {error}; give the demo an empty scratch database")
+        return 2
     console.rule("Kudos Cloud Interaction for Magento 2: demo")
+    where = f"{engine.dialect.name} at --ci-office-url" if ci_office_url else "SQLite in .demo/"
     console.print(
-        f"CI Office: {summary.styles} styles ({summary.internet_active_styles} Internet Active), "
+        f"CI Office ({where}): {summary.styles} styles ({summary.internet_active_styles} Internet Active), "
         f"{summary.skus} SKUs, "
         f"{summary.images} images, branches {', '.join(summary.branches)} (web: {summary.web_branch})"
     )
@@ -214,6 +245,7 @@ def run_demo(console: Console, *, skus: int = 120, seed: int = 7) -> int:
             console.print(f"[red]x[/red] {failure}")
         return 1
     console.print(
-        "[green]ok[/green] push and pull both ways; state in .demo/ (CI Office database, Magento store)"
+        "[green]ok[/green] push and pull both ways; state in the CI Office database and in .demo/ "
+        "(Magento store)"
     )
     return 0

@@ -1,12 +1,20 @@
 """Isolated CI Office databases for tests, as functions and pytest fixtures any test folder can reuse.
 
-- `sqlite`: the database at `CI_OFFICE_TEST_URL` when set (for example a real SQL Server), else a
-  SQLite file in the test's temporary directory.
-- `postgres`: a schema of its own per test process (`t_<random>`) in the database at
+The backends (`BACKENDS`, also the test ids):
+- `sqlite`: a SQLite file in the test's temporary directory.
+- `postgresql`: a schema of its own per test process (`t_<random>`) in the database at
   `KUDOS_TEST_POSTGRES_URL`, reached through `search_path`, emptied before each test and dropped when
   the process exits, so parallel tests (`pytest -n`) never meet.
-  Skipped when the URL is unset or PostgreSQL is unreachable, unless `KUDOS_REQUIRE_POSTGRES=1`,
-  which turns the skip into a failure (CI).
+- `postgresql-sqlserver-like`: the same server, another schema, with SQL Server's semantics where they
+  differ from PostgreSQL's and matter to us: a UNIQUE constraint admits one NULL (`NULLS NOT DISTINCT`)
+  and every code and text column compares case-insensitively and accent-sensitively like a `_CI_AS`
+  collation (an ICU nondeterministic collation, `und-u-ks-level2`). Not emulated: SQL Server ignores
+  trailing spaces when comparing; PostgreSQL does not (the Python rule in `ci_office.codes` does).
+  The PostgreSQL backends are skipped when the URL is unset or PostgreSQL is unreachable, unless
+  `KUDOS_REQUIRE_POSTGRES=1`, which turns the skip into a failure (CI).
+- With `CI_OFFICE_TEST_URL` set (for example a real SQL Server), every test runs on that database
+  alone, labelled by its dialect (`mssql-url`): its reference schema is re-created once per process and
+  emptied before each test, so give the tests a database of their own and run them without `-n`.
 
 Use them from a conftest.py:
 
@@ -17,6 +25,7 @@ Every engine comes with the reference schema created and empty; fill it with
 """
 
 import atexit
+import copy
 import os
 import uuid
 from collections.abc import Iterator, Sequence
@@ -34,14 +43,45 @@ from kudos_sync.config import CiOfficeSettings
 from kudos_sync.domain.ids import BranchCode, MagentoEntityId, Sku
 from kudos_sync.domain.ledger import CustomerDetails, DocumentKind, LedgerDocument, LedgerLine
 from pydantic import SecretStr
-from sqlalchemy import Engine, create_engine, delete, insert, text
+from sqlalchemy import (
+    Engine,
+    MetaData,
+    String,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 CI_OFFICE_TEST_URL = "CI_OFFICE_TEST_URL"
 POSTGRES_URL = "KUDOS_TEST_POSTGRES_URL"
 REQUIRE_POSTGRES = "KUDOS_REQUIRE_POSTGRES"
-BACKENDS: tuple[str, ...] = ("sqlite", "postgres")
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+SQLSERVER_LIKE = "postgresql-sqlserver-like"
+# SQL Server's `Latin1_General_CI_AS`, as PostgreSQL can say it: case-insensitive, accent-sensitive.
+SQLSERVER_LIKE_COLLATION = "ci_as"
+_CREATE_COLLATION = (
+    f"CREATE COLLATION IF NOT EXISTS {SQLSERVER_LIKE_COLLATION} "
+    "(provider = icu, locale = 'und-u-ks-level2', deterministic = false)"
+)
+
+
+def url_backend(url: str) -> str:
+    """The label of the database at `CI_OFFICE_TEST_URL`: its dialect (`mssql-url`)."""
+    return f"{make_url(url).get_backend_name()}-url"
+
+
+def _backends() -> tuple[str, ...]:
+    url = os.environ.get(CI_OFFICE_TEST_URL)
+    return (url_backend(url),) if url else (SQLITE, POSTGRESQL, SQLSERVER_LIKE)
+
+
+BACKENDS: tuple[str, ...] = _backends()
 
 
 def engine_for_url(url: str, **engine_options: Any) -> Engine:
@@ -71,6 +111,18 @@ def _postgres_problem(url: str) -> str | None:
     return None
 
 
+def _postgres_url() -> str:
+    """The test PostgreSQL's URL; skips (or fails under KUDOS_REQUIRE_POSTGRES=1) without one."""
+    url = os.environ.get(POSTGRES_URL)
+    if not url:
+        _skip_or_fail(f"{POSTGRES_URL} is not set")
+        raise AssertionError("unreachable")
+    problem = _postgres_problem(url)
+    if problem:
+        _skip_or_fail(problem)
+    return url
+
+
 def clear_ci_office(engine: Engine) -> None:
     """Delete every row of the reference schema and restart the document counters (cheaper than
     dropping and creating twenty tables, which costs up to a second per test on a busy PostgreSQL)."""
@@ -80,7 +132,34 @@ def clear_ci_office(engine: Engine) -> None:
         conn.execute(insert(s.document_counters), [{"kind": k, "next_value": 1} for k in s.COUNTER_FORMATS])
 
 
-_worker_schemas: dict[str, str] = {}  # PostgreSQL URL -> this process's schema
+@cache
+def sqlserver_like_metadata() -> MetaData:
+    """The reference schema as SQL Server would hold it, spelt for PostgreSQL: every string column
+    in the case-insensitive collation, every UNIQUE constraint admitting one NULL. Unique indexes
+    stay as declared (a filtered index is how SQL Server admits many NULLs)."""
+    metadata = MetaData(naming_convention=s.metadata.naming_convention)
+    for table in s.metadata.sorted_tables:
+        profiled = table.to_metadata(metadata)
+        for column in profiled.columns:
+            if isinstance(column.type, String):
+                column.type = copy.copy(column.type)
+                column.type.collation = SQLSERVER_LIKE_COLLATION
+        for constraint in profiled.constraints:
+            if isinstance(constraint, UniqueConstraint):
+                constraint.dialect_options["postgresql"]["nulls_not_distinct"] = True
+    return metadata
+
+
+def create_sqlserver_like_schema(engine: Engine) -> None:
+    """Create the collation and the SQL Server-like reference schema in the first schema of the
+    engine's `search_path`, then the document counters (`schema.create_schema` finds the tables)."""
+    with engine.begin() as conn:
+        conn.execute(text(_CREATE_COLLATION))
+        sqlserver_like_metadata().create_all(conn, checkfirst=True)
+    s.create_schema(engine)
+
+
+_worker_schemas: dict[tuple[str, str], str] = {}  # (PostgreSQL URL, backend) -> this process's schema
 _prepared: set[str] = set()  # URLs whose reference schema this process has (re)created
 
 
@@ -95,42 +174,70 @@ def _drop_postgres_schema(url: str, name: str) -> None:
         admin.dispose()
 
 
-def _postgres_schema(url: str) -> str:
-    """This test process's own schema (`t_<random>`), created once with the reference tables and
-    dropped when the process exits; pytest-xdist workers each get their own."""
-    name = _worker_schemas.get(url)
-    if name is None:
-        name = f"t_{uuid.uuid4().hex[:16]}"
-        admin = create_engine(url, poolclass=NullPool)
+def create_postgres_database(url: str, name: str, backend: str) -> str:
+    """Create schema `name` in the PostgreSQL at `url` with the reference tables of `backend`
+    (`postgresql` or `postgresql-sqlserver-like`); returns a URL whose `search_path` is that schema,
+    as a tenant's secret would carry it. Drop it with `drop_postgres_database`."""
+    admin = create_engine(url, poolclass=NullPool)
+    try:
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    finally:
         admin.dispose()
-        atexit.register(_drop_postgres_schema, url, name)
-        engine = _postgres_engine_on(url, name)
-        try:
+    schema_url = _schema_url(url, name)
+    engine = engine_for_url(schema_url)
+    try:
+        if backend == SQLSERVER_LIKE:
+            create_sqlserver_like_schema(engine)
+        else:
             s.create_schema(engine)
-        finally:
-            engine.dispose()
-        _worker_schemas[url] = name
+    finally:
+        engine.dispose()
+    return schema_url
+
+
+def drop_postgres_database(url: str, name: str) -> None:
+    """Drop a schema made by `create_postgres_database` (best effort)."""
+    _drop_postgres_schema(url, name)
+
+
+def _postgres_schema(url: str, backend: str) -> str:
+    """This test process's own schema (`t_<random>`) for `backend`, created once with the reference
+    tables and dropped when the process exits; pytest-xdist workers each get their own."""
+    name = _worker_schemas.get((url, backend))
+    if name is None:
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        create_postgres_database(url, name, backend)
+        atexit.register(_drop_postgres_schema, url, name)
+        _worker_schemas[(url, backend)] = name
     return name
 
 
+def _schema_url(url: str, schema_name: str) -> str:
+    """The PostgreSQL URL whose connections see `schema_name` first (`search_path`)."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema_name}"
+
+
 def _postgres_engine_on(url: str, schema_name: str) -> Engine:
-    return engine_for_url(url, connect_args={"options": f"-csearch_path={schema_name}"})
+    return engine_for_url(_schema_url(url, schema_name))
+
+
+def engine_like(engine: Engine, **settings: Any) -> Engine:
+    """Another engine on the same test database, built by the adapter with other `CiOfficeSettings`
+    fields (for example `lock_timeout_seconds=1`). Dispose of it after use."""
+    url = engine.url.render_as_string(hide_password=False)
+    built: Engine = create_ci_office_engine(CiOfficeSettings(url=SecretStr(url), encrypt=False, **settings))
+    return built
 
 
 @contextmanager
-def postgres_engine() -> Iterator[Engine]:
-    """An engine on this process's schema of the test PostgreSQL (`search_path`), with the
-    reference schema empty. Skips (or fails under KUDOS_REQUIRE_POSTGRES=1) without PostgreSQL."""
-    url = os.environ.get(POSTGRES_URL)
-    if not url:
-        _skip_or_fail(f"{POSTGRES_URL} is not set")
-        raise AssertionError("unreachable")
-    problem = _postgres_problem(url)
-    if problem:
-        _skip_or_fail(problem)
-    engine = _postgres_engine_on(url, _postgres_schema(url))
+def postgres_engine(backend: str = POSTGRESQL) -> Iterator[Engine]:
+    """An engine on this process's schema of the test PostgreSQL (`search_path`) for `backend`
+    (`postgresql` or `postgresql-sqlserver-like`), with the reference schema empty. Skips (or fails
+    under KUDOS_REQUIRE_POSTGRES=1) without PostgreSQL."""
+    url = _postgres_url()
+    engine = _postgres_engine_on(url, _postgres_schema(url, backend))
     try:
         clear_ci_office(engine)
         yield engine
@@ -138,19 +245,22 @@ def postgres_engine() -> Iterator[Engine]:
         engine.dispose()
 
 
+def _url_engine(url: str) -> Engine:
+    engine = engine_for_url(url)
+    if url not in _prepared:
+        s.drop_schema(engine)
+        s.create_schema(engine)
+        _prepared.add(url)
+    clear_ci_office(engine)
+    return engine
+
+
 @contextmanager
 def primary_engine(directory: Path) -> Iterator[Engine]:
-    """An engine on a new SQLite file in `directory`, or on `CI_OFFICE_TEST_URL` when set: that
-    database's reference schema is re-created once per process and emptied before each test, so give
-    the tests a database of their own (and run them without -n on one shared server)."""
+    """An engine on `CI_OFFICE_TEST_URL` when set, else on a new SQLite file in `directory`."""
     url = os.environ.get(CI_OFFICE_TEST_URL)
     if url and make_url(url).get_backend_name() != "sqlite":
-        engine = engine_for_url(url)
-        if url not in _prepared:
-            s.drop_schema(engine)
-            s.create_schema(engine)
-            _prepared.add(url)
-        clear_ci_office(engine)
+        engine = _url_engine(url)
     else:
         engine = engine_for_url(url or f"sqlite:///{directory / 'ci_office.db'}")
         s.create_schema(engine)
@@ -162,24 +272,60 @@ def primary_engine(directory: Path) -> Iterator[Engine]:
 
 @contextmanager
 def isolated_engine(backend: str, directory: Path) -> Iterator[Engine]:
-    """An engine for `backend` ("sqlite" or "postgres") with an empty reference schema."""
-    if backend == "postgres":
-        with postgres_engine() as engine:
+    """An engine for `backend` (one of `BACKENDS`) with an empty reference schema."""
+    if backend in (POSTGRESQL, "postgres"):
+        with postgres_engine(POSTGRESQL) as engine:
             yield engine
-    elif backend == "sqlite":
+    elif backend == SQLSERVER_LIKE:
+        with postgres_engine(SQLSERVER_LIKE) as engine:
+            yield engine
+    elif backend == SQLITE or backend.endswith("-url"):
         with primary_engine(directory) as engine:
             yield engine
     else:
         raise ValueError(f"unknown CI Office test backend {backend!r}")
 
 
+@contextmanager
+def tenant_database(backend: str, name: str, directory: Path) -> Iterator[str]:
+    """The URL of a CI Office database of its own (reference schema, empty) for one test tenant:
+    a SQLite file, a PostgreSQL schema (plain or SQL Server-like, named `name`), or the database at
+    `CI_OFFICE_TEST_URL`."""
+    if backend in (POSTGRESQL, SQLSERVER_LIKE):
+        url = _postgres_url()
+        schema_name = name.replace("-", "_")
+        schema_url = create_postgres_database(url, schema_name, backend)
+        try:
+            yield schema_url
+        finally:
+            drop_postgres_database(url, schema_name)
+    elif backend.endswith("-url"):
+        test_url = os.environ[CI_OFFICE_TEST_URL]
+        _url_engine(test_url).dispose()
+        yield test_url
+    else:
+        sqlite_url = f"sqlite:///{directory / f'{name}.db'}"
+        engine = engine_for_url(sqlite_url)
+        s.create_schema(engine)
+        engine.dispose()
+        yield sqlite_url
+
+
 # ---------------------------------------------------------------- pytest fixtures
 
 
 @pytest.fixture(params=BACKENDS)
-def ci_office_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty CI Office (reference schema), once on SQLite (or CI_OFFICE_TEST_URL), once on PostgreSQL."""
-    with isolated_engine(request.param, tmp_path) as engine:
+def ci_office_backend(request: pytest.FixtureRequest) -> str:
+    """The CI Office backend of this test case (one of `BACKENDS`)."""
+    backend: str = request.param
+    return backend
+
+
+@pytest.fixture
+def ci_office_engine(ci_office_backend: str, tmp_path: Path) -> Iterator[Engine]:
+    """An empty CI Office (reference schema) on each backend: SQLite, PostgreSQL and the SQL
+    Server-like PostgreSQL, or only the database at CI_OFFICE_TEST_URL."""
+    with isolated_engine(ci_office_backend, tmp_path) as engine:
         yield engine
 
 
@@ -202,6 +348,17 @@ def postgres_ci_office_engine() -> Iterator[Engine]:
 
 
 # ---------------------------------------------------------------- small fixtures of data
+
+
+def compares_case_insensitively(engine: Engine) -> bool:
+    """Whether this CI Office holds `x` and `X` as one code, as SQL Server's `_CI_AS` collations do
+    (asked of the `branches.code` column itself, the way every code column is declared)."""
+    b = s.branches
+    with engine.connect() as conn, conn.begin() as transaction:
+        conn.execute(insert(b).values(code="zzprobe", name="probe", is_web=False))
+        found = conn.execute(select(b.c.code).where(b.c.code == "ZZPROBE")).first() is not None
+        transaction.rollback()
+    return found
 
 
 def seed_minimal(engine: Engine) -> None:

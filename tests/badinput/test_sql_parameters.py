@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +21,7 @@ from kudos_sync.domain.ledger import CustomerDetails, DocumentKind, ImportStatus
 from sqlalchemy import Engine, select
 
 from sandbox.ci_office import demo_data
-from sandbox.ci_office.testing import build_document, engine_for_url, seed_minimal
+from sandbox.ci_office.testing import build_document, seed_minimal
 from tests.badinput.sql_capture import StatementLog
 
 METACHARACTERS = (
@@ -43,14 +42,12 @@ def planted(base: str) -> str:
 
 
 @pytest.fixture
-def ledger_engine(tmp_path: Path) -> Iterator[tuple[Engine, StatementLog]]:
-    engine = engine_for_url(f"sqlite:///{tmp_path / 'ci.db'}")
-    s.create_schema(engine)
-    seed_minimal(engine)
+def ledger_engine(ci_office_engine: Engine) -> Iterator[tuple[Engine, StatementLog]]:
+    """A seeded CI Office on each test backend, every statement logged."""
+    seed_minimal(ci_office_engine)
     log = StatementLog()
-    log.attach(engine)
-    yield engine, log
-    engine.dispose()
+    log.attach(ci_office_engine)
+    yield ci_office_engine, log
 
 
 def _assert_only_parameters(log: StatementLog, values: list[str]) -> None:
@@ -115,9 +112,9 @@ def test_given_a_metacharacter_sku_on_a_line_then_it_is_refused_by_lookup_not_by
 
 
 def test_given_metacharacters_in_styles_when_the_catalogue_is_read_then_values_come_back_verbatim(
-    tmp_path: Path,
+    ci_office_engine: Engine,
 ) -> None:
-    engine = engine_for_url(f"sqlite:///{tmp_path / 'ci.db'}")
+    engine = ci_office_engine
     demo_data.generate(engine, 12, seed=3)
     log = StatementLog()
     log.attach(engine)
@@ -136,7 +133,6 @@ def test_given_metacharacters_in_styles_when_the_catalogue_is_read_then_values_c
     assert styles[style].description == description
     assert styles[style].category_path == category
     _assert_only_parameters(log, [description, category])
-    engine.dispose()
 
 
 def test_given_document_kinds_when_replayed_with_metacharacters_then_the_unique_key_still_holds(

@@ -11,7 +11,7 @@ from kudos_sync.domain.errors import RecordError
 from sqlalchemy import Engine, insert, update
 
 from sandbox.ci_office import demo_data
-from sandbox.ci_office.testing import engine_for_url, seed_minimal
+from sandbox.ci_office.testing import compares_case_insensitively, engine_for_url, seed_minimal
 
 
 def test_given_minimal_catalogue_when_read_then_variants_in_size_order(
@@ -181,3 +181,21 @@ def test_given_50k_skus_when_styles_read_then_well_under_two_seconds() -> None:
 
     assert 40_000 < variants <= 50_000  # ~90% of styles are Internet Active
     assert cpu < 2.0, f"reading {variants} variants took {cpu:.2f}s of CPU ({seconds:.2f}s wall)"
+
+
+def test_given_sku_and_stock_naming_style_and_sku_in_another_case_when_read_then_nothing_is_dropped(
+    ci_office_engine: Engine,
+) -> None:
+    seed_minimal(ci_office_engine)
+    if not compares_case_insensitively(ci_office_engine):
+        pytest.skip("a case-sensitive database refuses a SKU naming its style in another case")
+    with ci_office_engine.begin() as conn:  # as a till might write them; the collation accepts it
+        conn.execute(insert(s.skus).values(sku="TEE1-BLK-L", style_code="tee1", colour_code="BLK"))
+        conn.execute(insert(s.stock_on_hand).values(sku="tee1-blk-l", branch_code="web", quantity=4))
+    source = SqlCatalogueSource(ci_office_engine)
+
+    tee = next(style for style in source.read_styles() if style.code == "TEE1")
+    stock = [(row.sku, row.branch, row.quantity) for row in source.read_stock(["WEB"])]
+
+    assert {v.sku for v in tee.variants} == {"TEE1-BLK-S", "TEE1-BLK-M", "TEE1-BLK-L"}
+    assert ("TEE1-BLK-L", "WEB", Decimal(4)) in stock  # spelt as `skus` and the caller spell them

@@ -80,9 +80,9 @@ def test_given_5000_skus_when_generated_then_believable_and_quick(ci_office_engi
     assert len(set(barcodes)) == len(barcodes)
 
 
-def test_given_anomalies_when_generated_then_messy_rows_present(sqlite_ci_office_engine: Engine) -> None:
-    demo_data.generate(sqlite_ci_office_engine, 1500, anomalies=True)
-    source = SqlCatalogueSource(sqlite_ci_office_engine)
+def test_given_anomalies_when_generated_then_messy_rows_present(ci_office_engine: Engine) -> None:
+    demo_data.generate(ci_office_engine, 1500, anomalies=True)
+    source = SqlCatalogueSource(ci_office_engine)
 
     unpriced = [style for style in source.read_styles() if style.retail_price is None]
     negative = [row for row in source.read_stock(["WEB", "AKL", "WLG"]) if row.quantity < 0]
@@ -95,8 +95,8 @@ def test_ean13_check_digit() -> None:
     assert demo_data.ean13("400638133393") == "4006381333931"
 
 
-def test_given_demo_when_retailer_edits_then_catalogue_follows(sqlite_ci_office_engine: Engine) -> None:
-    engine = sqlite_ci_office_engine
+def test_given_demo_when_retailer_edits_then_catalogue_follows(ci_office_engine: Engine) -> None:
+    engine = ci_office_engine
     demo_data.generate(engine, 400, seed=9)
     source = SqlCatalogueSource(engine)
     style = demo_data.pick_style(engine, seed=1, with_variants=True)

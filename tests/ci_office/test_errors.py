@@ -42,6 +42,7 @@ def _wrapped(
         ),
         (pymssql.exceptions.OperationalError(20047, b"DBPROCESS is dead or not enabled"), TransientError),
         (pymssql.exceptions.OperationalError(20003, b"Adaptive Server connection timed out"), TransientError),
+        (pymssql.exceptions.OperationalError(-2, b"Timeout expired"), TransientError),  # statement timeout
         (pymssql.exceptions.OperationalError(20006, b"Write to the server failed"), TransientError),
         (
             pymssql.exceptions.OperationalError(
@@ -57,6 +58,8 @@ def _wrapped(
         ),
         (pymssql.exceptions.ProgrammingError(208, b"Invalid object name 'styles'."), ConfigurationError),
         (pymssql.exceptions.IntegrityError(2627, b"Violation of UNIQUE KEY constraint"), None),
+        # A replay meeting the filtered unique index on magento_entity_id: the ledger decides.
+        (pymssql.exceptions.IntegrityError(2601, b"Cannot insert duplicate key row ... unique index"), None),
         (psycopg.errors.DeadlockDetected("deadlock detected"), TransientError),
         (psycopg.errors.SerializationFailure("could not serialize"), TransientError),
         (psycopg.errors.AdminShutdown("terminating connection"), TransientError),

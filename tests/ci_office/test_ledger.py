@@ -14,7 +14,7 @@ from kudos_sync.domain.ledger import CustomerDetails, DocumentKind, ImportStatus
 from sqlalchemy import Engine, func, insert, select
 
 from sandbox.ci_office import demo_data
-from sandbox.ci_office.testing import build_document, seed_minimal
+from sandbox.ci_office.testing import build_document, compares_case_insensitively, seed_minimal
 
 
 @pytest.fixture
@@ -169,6 +169,90 @@ def test_given_unlinked_customer_with_email_in_other_case_when_imported_then_mat
     assert second.customer_code == "C00043"
     linked = next(row for row in _rows(ledger_engine, s.customers) if row["code"] == "C00043")
     assert linked["external_link"] == "magento:77"
+
+
+def test_given_two_till_customers_without_magento_link_when_invoice_imported_then_both_kept_and_one_linked(
+    ledger_engine: Engine,
+) -> None:
+    # Most CI Office customers were made at a till and have no Magento link: NULL, many times over
+    # (SQL Server's UNIQUE constraint admits one NULL; a filtered unique index admits any number).
+    with ledger_engine.begin() as conn:
+        conn.execute(
+            insert(s.customers),
+            [
+                {"code": "C00044", "first_name": "Ana", "email": "ana@example.com", "created_at": s_now()},
+                {
+                    "code": "C00045", "first_name": "Kiri", "email": "kiri.tane@example.co.nz",
+                    "created_at": s_now(),
+                },
+            ],
+        )  # fmt: skip
+
+    outcome = SqlLedger(ledger_engine).import_document(build_document())
+
+    assert (outcome.customer_code, outcome.customer_created) == ("C00045", False)
+    links = {row["code"]: row["external_link"] for row in _rows(ledger_engine, s.customers)}
+    assert links == {"CASH": None, "C00044": None, "C00045": "magento:77"}
+
+
+def test_given_two_till_invoices_without_magento_id_when_web_invoice_imported_then_all_three_kept(
+    ledger_engine: Engine,
+) -> None:
+    till = {"customer_code": "CASH", "invoice_date": s_now(), "currency": "NZD", "branch_code": "AKL"}
+    with ledger_engine.begin() as conn:
+        conn.execute(
+            insert(s.invoices),
+            [
+                {**till, "number": "T0001", "total": Decimal("10.00"), "tax_total": Decimal("1.30")},
+                {**till, "number": "T0002", "total": Decimal("20.00"), "tax_total": Decimal("2.61")},
+            ],
+        )
+
+    outcome = SqlLedger(ledger_engine).import_document(build_document())
+
+    assert outcome.status is ImportStatus.IMPORTED
+    assert _count(ledger_engine, s.invoices) == 3
+
+
+def test_given_line_skus_in_another_case_when_imported_then_written_as_ci_office_spells_them(
+    ledger_engine: Engine,
+) -> None:
+    document = build_document(lines=[("tee1-blk-s", 1, "49.90"), ("TEE1-BLK-S", 1, "49.90")])
+    ledger = SqlLedger(ledger_engine)
+
+    outcome = ledger.import_document(document)
+
+    assert outcome.status is ImportStatus.IMPORTED
+    assert {row["sku"] for row in _rows(ledger_engine, s.invoice_lines)} == {"TEE1-BLK-S"}
+    stock = {row["sku"]: row["quantity"] for row in _rows(ledger_engine, s.stock_on_hand)}
+    assert stock == {"TEE1-BLK-S": Decimal(3), "TEE1-BLK-M": Decimal(3)}  # 5 - 2 on the one row
+    assert ledger.known_skus(["tee1-blk-s ", "TEE1-BLK-XL"]) == {"tee1-blk-s "}
+
+
+def test_given_case_sensitive_ci_office_with_two_spellings_when_imported_then_never_merged(
+    ledger_engine: Engine,
+) -> None:
+    if compares_case_insensitively(ledger_engine):
+        pytest.skip("a case-insensitive database cannot hold both spellings")
+    with ledger_engine.begin() as conn:
+        conn.execute(
+            insert(s.skus), [{"sku": "Cap1", "style_code": "BAG1"}, {"sku": "cap1", "style_code": "BAG1"}]
+        )
+    ledger = SqlLedger(ledger_engine)
+
+    exact = ledger.import_document(
+        build_document(entity_id=1, lines=[("Cap1", 1, "59.00"), ("cap1", 2, "59.00")])
+    )
+    with pytest.raises(RecordError) as error:
+        ledger.import_document(
+            build_document(entity_id=2, lines=[("Cap1", 1, "59.00"), ("CAP1", 1, "59.00")])
+        )
+
+    assert exact.status is ImportStatus.IMPORTED
+    lines = {(row["sku"], row["quantity"]) for row in _rows(ledger_engine, s.invoice_lines)}
+    assert lines == {("Cap1", Decimal(1)), ("cap1", Decimal(2))}
+    assert "'CAP1' on line 2 is CI Office's 'Cap1' and 'cap1'" in str(error.value)
+    assert error.value.field == "lines[1].sku" and _count(ledger_engine, s.invoices) == 1
 
 
 def test_given_guest_with_cash_sale_policy_when_imported_then_posted_to_fixed_customer(

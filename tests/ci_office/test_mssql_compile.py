@@ -173,9 +173,33 @@ def test_every_table_creates_on_sql_server(table: Any, dialect_name: str) -> Non
             assert sql_type in ddl
     if table is s.product_images:
         assert "VARBINARY(max)" in ddl and "IDENTITY" in ddl
-    if table is s.invoices:
-        assert "CONSTRAINT uq_invoices_magento_entity_id UNIQUE (magento_entity_id)" in ddl
-    if table is s.credit_notes:
-        assert "CONSTRAINT uq_credit_notes_magento_entity_id UNIQUE (magento_entity_id)" in ddl
+    if table in (s.invoices, s.credit_notes):  # till documents have no Magento id
+        assert "UNIQUE (magento_entity_id)" not in ddl
+        indexes = [str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes]
+        assert (
+            f"CREATE UNIQUE INDEX uq_{table.name}_magento_entity_id ON {table.name} (magento_entity_id) "
+            "WHERE magento_entity_id IS NOT NULL"
+        ) in indexes
     if table is s.customers:
-        assert "UNIQUE (external_link)" in ddl
+        # SQL Server's UNIQUE admits one NULL; most customers have no Magento link.
+        assert "UNIQUE (external_link)" not in ddl
+        indexes = [str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes]
+        assert (
+            "CREATE UNIQUE INDEX uq_customers_external_link ON customers (external_link) "
+            "WHERE external_link IS NOT NULL"
+        ) in indexes
+
+
+@pytest.mark.parametrize("table", s.metadata.sorted_tables, ids=lambda table: table.name)
+def test_every_nullable_unique_column_is_a_filtered_unique_index_on_sql_server(table: Any) -> None:
+    dialect = DIALECTS["mssql-2019"]
+    ddl = str(CreateTable(table).compile(dialect=dialect))
+    filtered = {
+        index.columns[0].name: str(CreateIndex(index).compile(dialect=dialect))
+        for index in table.indexes
+        if index.unique and len(index.columns) == 1
+    }
+    for column in table.columns:
+        if column.nullable and (column.unique or column.name in filtered):
+            assert f"UNIQUE ({column.name})" not in ddl
+            assert filtered[column.name].endswith(f"WHERE {column.name} IS NOT NULL")

@@ -1,13 +1,13 @@
-"""End to end on the local stack: the Magento sandbox over HTTP, moto server, a SQLite CI Office.
+"""End to end on the local stack: the Magento sandbox over HTTP, moto server, and a CI Office on each
+test backend (SQLite, PostgreSQL, the SQL Server-like PostgreSQL; or CI_OFFICE_TEST_URL alone).
 
 Every test gets its own tenant, state table, bucket, store and CI Office database, so tests run in
 parallel and never see each other's data.
 """
 
 import importlib.util
-import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -15,17 +15,15 @@ from typing import Any
 
 import pytest
 from kudos_sync.aws.state import DynamoStateStore
-from kudos_sync.ci_office import schema as ci
 from kudos_sync.clock import WallClockDeadline
 from kudos_sync.domain.state import Direction, RunRecord
 from kudos_sync.service import Stack, run_tenant
 from kudos_sync.sync.ports import Deadline
-from sqlalchemy import NullPool, create_engine, text
 from sqlalchemy.engine import Engine
 
 from sandbox.aws import LocalAws, local_aws_session
 from sandbox.ci_office import demo_data
-from sandbox.ci_office.testing import POSTGRES_URL, REQUIRE_POSTGRES
+from sandbox.ci_office.testing import BACKENDS, SQLITE, engine_for_url, tenant_database
 from sandbox.magento import MagentoSandbox, SandboxOptions
 from sandbox.tenant import DEMO_BRANCH_SOURCES, local_tenant_secret
 
@@ -74,58 +72,44 @@ def make_tenant(
     aws: LocalAws,
     directory: Path,
     *,
+    backend: str = SQLITE,
     skus: int = 40,
     seed: int = 3,
     sandbox: dict[str, Any] | None = None,
     **secret: Any,
 ) -> Iterator[LocalTenant]:
     tenant = f"it-{uuid.uuid4().hex[:10]}"
-    ci_url, drop = ci_office_database(tenant, directory)
-    engine = create_engine(ci_url)
-    ci.create_schema(engine)
-    demo_data.generate(engine, skus, seed)
-    clients = aws.clients(table_name=aws.new_table(), bucket=aws.new_bucket())
-    options = SandboxOptions(sources=tuple(DEMO_BRANCH_SOURCES.values()), record=True, **(sandbox or {}))
-    with MagentoSandbox(options) as store:
-        payload = local_tenant_secret(store.base_url, ci_url, **secret)
-        aws.put_tenant_secret(tenant, payload)
-        yield LocalTenant(tenant, aws, Stack(clients=clients), store, engine, ci_url, payload)
-    engine.dispose()
-    drop()
+    with tenant_database(backend, tenant, directory) as ci_url:
+        engine = engine_for_url(ci_url)
+        demo_data.generate(engine, skus, seed)
+        clients = aws.clients(table_name=aws.new_table(), bucket=aws.new_bucket())
+        options = SandboxOptions(sources=tuple(DEMO_BRANCH_SOURCES.values()), record=True, **(sandbox or {}))
+        with MagentoSandbox(options) as store:
+            payload = local_tenant_secret(store.base_url, ci_url, **secret)
+            aws.put_tenant_secret(tenant, payload)
+            yield LocalTenant(tenant, aws, Stack(clients=clients), store, engine, ci_url, payload)
+        engine.dispose()
 
 
-def ci_office_database(tenant: str, directory: Path) -> tuple[str, Callable[[], None]]:
-    """The tenant's CI Office: its own PostgreSQL schema where CI provides PostgreSQL (the URL carries
-    the search_path, as a tenant's secret would), else a SQLite file."""
-    postgres = os.environ.get(POSTGRES_URL)
-    if not postgres:
-        if os.environ.get(REQUIRE_POSTGRES) == "1":
-            pytest.fail(f"{POSTGRES_URL} is not set and {REQUIRE_POSTGRES}=1")
-        return f"sqlite:///{directory / f'{tenant}.db'}", lambda: None
-    schema = tenant.replace("-", "_")
-    admin = create_engine(postgres, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop() -> None:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-    separator = "&" if "?" in postgres else "?"
-    return f"{postgres}{separator}options=-csearch_path%3D{schema}", drop
+@pytest.fixture(params=BACKENDS)
+def ci_office_backend(request: pytest.FixtureRequest) -> str:
+    """The CI Office backend of this test case (a test id: sqlite, postgresql, ...)."""
+    backend: str = request.param
+    return backend
 
 
 @pytest.fixture
-def local_tenant(local_aws: LocalAws, tmp_path: Path) -> Iterator[LocalTenant]:
-    yield from make_tenant(local_aws, tmp_path)
+def local_tenant(local_aws: LocalAws, tmp_path: Path, ci_office_backend: str) -> Iterator[LocalTenant]:
+    """A retailer whose CI Office is on each test backend in turn (SQLite, PostgreSQL, SQL Server-like)."""
+    yield from make_tenant(local_aws, tmp_path, backend=ci_office_backend)
 
 
 @pytest.fixture
-def tenant_factory(local_aws: LocalAws, tmp_path: Path) -> Iterator[Any]:
+def tenant_factory(local_aws: LocalAws, tmp_path: Path, ci_office_backend: str) -> Iterator[Any]:
     made: list[Iterator[LocalTenant]] = []
 
     def factory(**options: Any) -> LocalTenant:
+        options.setdefault("backend", ci_office_backend)
         generator = make_tenant(local_aws, tmp_path, **options)
         made.append(generator)
         return next(generator)

@@ -159,3 +159,27 @@ def test_given_same_amount_in_any_scale_when_fingerprinted_then_price_fingerprin
     assert special_fingerprint(special, (0,)) != special_fingerprint(DesiredSpecial(price, None, None), (0,))
     stock = DesiredStock(Sku("A"), "s", Decimal(1), True)  # type: ignore[arg-type]
     assert stock_fingerprint(stock) != stock_fingerprint(DesiredStock(Sku("A"), "s", Decimal(2), True))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("other", ["tee1-s", "TEE1-S ", "Tee1-S  "])
+def test_given_skus_differing_only_in_case_or_trailing_spaces_then_both_parked_naming_each_other(
+    other: str,
+) -> None:
+    desired = mapped(
+        style("T1", "Tee", variants=[variant("TEE1-S")]), style("T2", "Top", variants=[variant(other)])
+    )
+
+    problems = {p.key: p.reason for p in desired.problems if p.field == "sku"}
+    assert set(problems) == {"TEE1-S", other}
+    assert repr(other) in problems["TEE1-S"] and "'TEE1-S'" in problems[other]
+    assert "TEE1-S" not in desired.products and other not in desired.products
+
+
+def test_given_skus_differing_by_an_accent_or_a_leading_space_then_both_are_mapped() -> None:
+    # Accents count in a _CI_AS collation; a leading space is a character (refused for other reasons).
+    desired = mapped(
+        style("T1", "Tee", variants=[variant("TEÉ")]), style("T2", "Top", variants=[variant("TEE")])
+    )
+
+    assert {"TEÉ", "TEE"} <= set(desired.products)
+    assert not [p for p in desired.problems if p.field == "sku"]

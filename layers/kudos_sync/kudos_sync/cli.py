@@ -253,11 +253,24 @@ def parked_drop(
 def demo(
     skus: Annotated[int, typer.Option(help="Size of the demo catalogue")] = 120,
     seed: Annotated[int, typer.Option()] = 7,
+    ci_office_url: Annotated[
+        str | None,
+        typer.Option(
+            help="SQLAlchemy URL of an empty scratch CI Office database (a SQL Server, say) to run the "
+            "demo against instead of SQLite under .demo/",
+            show_default=False,
+        ),
+    ] = None,
+    create_schema: Annotated[
+        bool, typer.Option(help="Create the reference schema in the --ci-office-url database")
+    ] = False,
 ) -> None:
     """Run the whole sync both ways on embedded defaults: Magento sandbox, CI Office, local AWS."""
     from sandbox.demo import run_demo  # dev-only: the sandbox is not shipped in the layer
 
-    sys.exit(run_demo(console, skus=skus, seed=seed))
+    sys.exit(
+        run_demo(console, skus=skus, seed=seed, ci_office_url=ci_office_url, create_schema=create_schema)
+    )
 
 
 def main() -> None:

@@ -95,6 +95,17 @@ class CiOfficeSettings(_Strict):
     encrypt: bool = True  # TLS to SQL Server; on by default
     web_branch: str = "WEB"  # the branch web sales are booked to
     login_timeout_seconds: int = Field(default=15, gt=0, le=120)
+    # How long one statement may wait for a lock a till holds (SET LOCK_TIMEOUT / lock_timeout) and
+    # how long any statement may run (pymssql `timeout` / statement_timeout): past either, the run
+    # stops with a transient error and the next run retries, instead of waiting until Lambda dies.
+    lock_timeout_seconds: int = Field(default=10, gt=0, le=300)
+    statement_timeout_seconds: int = Field(default=120, gt=0, le=900)
+
+    @model_validator(mode="after")
+    def _lock_wait_fits_in_a_statement(self) -> "CiOfficeSettings":
+        if self.lock_timeout_seconds >= self.statement_timeout_seconds:
+            raise ValueError("lock_timeout_seconds must be below statement_timeout_seconds")
+        return self
 
 
 class Ownership(StrEnum):

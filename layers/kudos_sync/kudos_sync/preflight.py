@@ -1,7 +1,8 @@
 """`kudos-sync check`: onboarding preflight for a tenant. Each finding says what to fix.
 
 Reads only: the secret (already parsed by the caller), Magento (store views, attributes, MSI sources,
-root category) and CI Office (tables, web branch, tender types, cash-sale customer).
+root category) and CI Office (tables, web branch, tender types, cash-sale customer, and the database
+itself: version, collation, isolation options, lock timeout, rights, reference tables and keys).
 """
 
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 
 from kudos_sync.ci_office import schema as ci
+from kudos_sync.ci_office.server import ServerFacts, describe_server, schema_problems
 from kudos_sync.config import GuestPolicy, TenantConfig
 from kudos_sync.domain.errors import SyncError
 from kudos_sync.magento.client import MagentoClient
@@ -167,4 +169,87 @@ def check_ci_office(config: TenantConfig, engine: Engine) -> list[Finding]:
                 cash_sale,
             )
         )
-    return findings
+    return findings + check_sql_server(config, engine)
+
+
+def check_sql_server(config: TenantConfig, engine: Engine) -> list[Finding]:
+    """The database behind CI Office (SQL Server in production; on PostgreSQL and SQLite what
+    applies): its version, collation, isolation options and lock timeout are reported with advice;
+    missing rights and reference tables or unique keys not as expected are problems to fix."""
+    reach = "check ci_office.url and the login's rights"
+    try:
+        facts = describe_server(engine)
+    except SyncError as exc:
+        return [Finding("ci office server", False, str(exc), reach)]
+    except Exception as exc:  # a preflight reports rather than stops
+        return [Finding("ci office server", False, type(exc).__name__, reach)]
+    findings = [
+        Finding("ci office server", True, f"{facts.dialect} {facts.version}"),
+        _collation_finding(facts),
+        _isolation_finding(facts, config.ci_office.lock_timeout_seconds),
+    ]
+    if facts.lock_timeout_ms is not None:
+        wanted = config.ci_office.lock_timeout_seconds * 1000
+        ok = facts.lock_timeout_ms == wanted
+        findings.append(
+            Finding(
+                "ci office lock timeout",
+                ok,
+                f"{facts.lock_timeout_ms} ms on the sync's connections (configured {wanted} ms)",
+                ""
+                if ok
+                else "something resets the session's options (a proxy, a logon trigger): let it stand",
+            )
+        )
+    missing = ", ".join(facts.missing_rights)
+    findings.append(
+        Finding(
+            "ci office rights",
+            not missing,
+            f"missing {missing}" if missing else "the login has the rights the sync needs",
+            "GRANT them to the sync's login (docs/operations.md, SQL Server checklist)" if missing else "",
+        )
+    )
+    return findings + _schema_findings(engine)
+
+
+def _collation_finding(facts: ServerFacts) -> Finding:
+    case = "case-insensitive" if facts.case_insensitive else "case-sensitive"
+    advice = ""
+    if facts.dialect == "mssql" and not facts.case_insensitive:
+        advice = (
+            "CI Office normally runs a _CI_ collation; here SKUs that differ only in case are two codes to "
+            "CI Office and one to Magento, so the push parks them: have the retailer rename such SKUs"
+        )
+    detail = f"{facts.collation} ({case}); the sync compares codes ignoring case and trailing spaces"
+    return Finding("ci office collation", True, detail, advice)
+
+
+def _isolation_finding(facts: ServerFacts, lock_timeout_seconds: int) -> Finding:
+    waits = f"a read waits for a till's lock at most {lock_timeout_seconds} s, then the next run retries"
+    never = "reads see the last committed rows and never wait for the tills"
+    if facts.dialect != "mssql":
+        return Finding("ci office reads and tills", True, never if facts.reads_versioned else waits)
+    options = (
+        f"READ_COMMITTED_SNAPSHOT {'ON' if facts.read_committed_snapshot else 'OFF'}, "
+        f"ALLOW_SNAPSHOT_ISOLATION {facts.snapshot_isolation}"
+    )
+    advice = (
+        ""
+        if facts.reads_versioned
+        else "recommended, with the retailer's DBA at a quiet time: ALTER DATABASE CURRENT SET "
+        "READ_COMMITTED_SNAPSHOT ON WITH ROLLBACK IMMEDIATE (reads then neither wait for nor block the tills)"
+    )
+    detail = f"{options}: {never if facts.reads_versioned else waits}"
+    return Finding("ci office reads and tills", True, detail, advice)
+
+
+def _schema_findings(engine: Engine) -> list[Finding]:
+    check = "ci office reference schema"
+    try:
+        problems = schema_problems(engine)
+    except Exception as exc:  # a preflight reports rather than stops
+        return [Finding(check, False, f"the tables could not be inspected ({type(exc).__name__})", "")]
+    if not problems:
+        return [Finding(check, True, "tables, columns and unique keys as expected")]
+    return [Finding(check, False, problem.problem, problem.fix) for problem in problems]

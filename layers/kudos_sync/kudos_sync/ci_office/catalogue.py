@@ -4,6 +4,10 @@ Rows are passed on as CI Office holds them (missing prices, negative stock): the
 them and parks what is invalid. Models are built without validation because the values come typed
 from the database and tens of thousands of variants must be read in well under a second; the few
 conversions needed (naive UTC to aware, NULL size order to 0) are done here explicitly.
+
+Codes are passed on as the owning table spells them (a SKU as `skus` has it, a style code as
+`styles` has it), because under a case-insensitive collation a referencing row may spell the same
+code in another case; where Python has to match two columns it uses `domain.codes.code_key`.
 """
 
 from collections.abc import Iterator, Sequence
@@ -17,6 +21,7 @@ from sqlalchemy import Connection, Engine, Select, select
 from kudos_sync.ci_office import schema as s
 from kudos_sync.ci_office.errors import translate_db_errors
 from kudos_sync.domain.catalogue import ImageMeta, StockOnHand, Style, Variant
+from kudos_sync.domain.codes import code_key
 from kudos_sync.domain.errors import ConfigurationError, RecordError
 
 _YIELD_PER = 2000
@@ -75,10 +80,10 @@ def _variant_query() -> Select[Any]:
 def _stock_query(branches: Sequence[str]) -> Select[Any]:
     st, sk, soh = s.styles, s.skus, s.stock_on_hand
     return (
-        select(soh.c.sku, soh.c.branch_code, soh.c.quantity)
+        select(sk.c.sku, soh.c.branch_code, soh.c.quantity)
         .select_from(soh.join(sk, sk.c.sku == soh.c.sku).join(st, st.c.code == sk.c.style_code))
         .where(st.c.internet_active == True, soh.c.branch_code.in_(list(branches)))  # noqa: E712
-        .order_by(soh.c.sku, soh.c.branch_code)
+        .order_by(sk.c.sku, soh.c.branch_code)
     )
 
 
@@ -87,7 +92,7 @@ def _image_meta_query() -> Select[Any]:
     return (
         select(
             im.c.image_id,
-            im.c.style_code,
+            st.c.code,
             im.c.sequence,
             co.c.description,
             im.c.byte_length,
@@ -95,7 +100,7 @@ def _image_meta_query() -> Select[Any]:
         )
         .select_from(im.join(st, st.c.code == im.c.style_code).outerjoin(co, co.c.code == im.c.colour_code))
         .where(st.c.internet_active == True)  # noqa: E712
-        .order_by(im.c.style_code, im.c.sequence, im.c.image_id)
+        .order_by(st.c.code, im.c.sequence, im.c.image_id)
     )
 
 
@@ -114,20 +119,31 @@ class SqlCatalogueSource:
 
         Two queries in one transaction: the styles (a few thousand rows, fetched first so that SQL
         Server, which has one active result set per connection, can then stream the variants), and
-        the variants of all of them, ordered by style, colour and size order, merged in step."""
+        the variants of all of them, ordered by style, colour and size order, merged in step.
+        A variant finds its style by `code_key`: under a case-insensitive collation its
+        `style_code` may be spelt in another case than the style's own code."""
         construct_variant = _construct_variant
         construct_style = _construct_style
         with translate_db_errors("reading styles", _READ_FAILURE), self._snapshot() as conn:
             style_rows = conn.execute(_style_query()).all()
             position = {row[0]: index for index, row in enumerate(style_rows)}
+            by_key: dict[str, int] = {}
+            for index, row in enumerate(style_rows):
+                by_key.setdefault(code_key(row[0]), index)
             variants: list[list[Variant]] = [[] for _ in style_rows]
             result = conn.execution_options(yield_per=_YIELD_PER).execute(_variant_query())
             index = 0
             for row in result:
                 style_code, sku, colour, size, size_order, barcode = row
                 at = position.get(style_code)
+                if at is None:
+                    at = by_key.get(code_key(style_code))
                 if at is None:  # a style that became active between the two queries
                     continue
+                if at < index:  # both queries sort by style code in the database's collation
+                    raise _READ_FAILURE(
+                        f"CI Office returned the variants of style {style_code!r} out of style order"
+                    )
                 while index < at:
                     yield self._style(construct_style, style_rows[index], variants[index])
                     variants[index] = []
@@ -151,7 +167,13 @@ class SqlCatalogueSource:
         """A connection whose reads see one state of the database where the dialect offers it cheaply
         (PostgreSQL: REPEATABLE READ; SQLite: one read transaction in WAL mode), so that a style
         switched between the two queries cannot appear without its variants. SQL Server keeps its
-        default READ COMMITTED (SNAPSHOT needs a database option); the next run heals such a race."""
+        default READ COMMITTED (SNAPSHOT needs a database option); the next run heals such a race.
+
+        READ COMMITTED SNAPSHOT is recommended, not assumed (`kudos-sync check` reports it): with
+        it, reads see the last committed rows and neither wait for nor block a till. Without it, a
+        read waits for a till's open write on a row it reaches, up to the lock timeout, then the push
+        stops with a TransientError and the next run retries; its own shared locks last only as
+        long as each row is read, and the push consumes the rows without calling Magento between."""
         with self._engine.connect() as conn:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -176,11 +198,15 @@ class SqlCatalogueSource:
         return style
 
     def read_stock(self, branches: Sequence[str]) -> Iterator[StockOnHand]:
-        """Stock on hand per SKU of Internet-Active styles at these branches, by SKU and branch.
-        Negative quantities are passed on as they are."""
+        """Stock on hand per SKU of Internet-Active styles at these branches, by SKU and branch,
+        with the SKU as `skus` spells it and the branch as `branches` was given. Negative quantities
+        are passed on as they are."""
         wanted = sorted(set(branches))
         if not wanted:
             return
+        # A stock row may spell its branch in another case than the caller (case-insensitive
+        # collation): hand the caller's spelling back, so its own lookups by branch find it.
+        asked = {code_key(branch): branch for branch in wanted}
         construct = _construct_stock
         with translate_db_errors("reading stock on hand", _READ_FAILURE), self._engine.connect() as conn:
             streaming = conn.execution_options(yield_per=_YIELD_PER)
@@ -192,7 +218,7 @@ class SqlCatalogueSource:
                 ):
                     yield construct(
                         sku=sku,
-                        branch=branch,
+                        branch=asked.get(code_key(branch), branch),
                         quantity=quantity if isinstance(quantity, Decimal) else Decimal(str(quantity)),
                     )
 

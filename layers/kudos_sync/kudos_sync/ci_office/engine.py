@@ -4,9 +4,12 @@
   `encryption="require"`), a login timeout, `datetime2` round trips, and a pool of one or two
   connections with pre-ping, because one Lambda invocation runs one sync at a time.
 - PostgreSQL (CI): as given, with pre-ping.
-- SQLite (demo, fast tests): foreign keys on, WAL journal, a busy timeout, usable from several threads,
+- SQLite (demo, fast tests): foreign keys on, WAL journal, a busy timeout (the lock timeout setting),
+  usable from several threads,
   and write transactions opened with `BEGIN IMMEDIATE` (see `WRITE_OPTIONS`) so two writers queue for
   the lock instead of failing on the read-to-write upgrade.
+
+Every engine's connections get the tenant's lock and statement timeouts (`session.py`).
 """
 
 import sqlite3
@@ -17,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
+from kudos_sync.ci_office.session import apply_session_settings, mssql_connect_args
 from kudos_sync.config import CiOfficeSettings
 from kudos_sync.domain.errors import ConfigurationError
 
@@ -27,7 +31,6 @@ WRITE_OPTIONS: dict[str, Any] = {WRITE_OPTION: True}
 _POOL_SIZE = 1
 _MAX_OVERFLOW = 1
 _POOL_RECYCLE_SECONDS = 300  # below the idle timeouts of NAT gateways and SQL Server proxies
-_SQLITE_BUSY_SECONDS = 30.0
 
 
 def create_ci_office_engine(settings: CiOfficeSettings, **engine_options: Any) -> Engine:
@@ -40,14 +43,16 @@ def create_ci_office_engine(settings: CiOfficeSettings, **engine_options: Any) -
     backend = url.get_backend_name()
     try:
         if backend == "mssql":
-            return _create_mssql_engine(url, settings, engine_options)
-        if backend == "sqlite":
-            return _create_sqlite_engine(url, engine_options)
-        return create_engine(url, pool_pre_ping=True, **engine_options)
+            engine = _create_mssql_engine(url, settings, engine_options)
+        elif backend == "sqlite":
+            engine = _create_sqlite_engine(url, settings, engine_options)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, **engine_options)
     except (NoSuchModuleError, ArgumentError, ImportError):
         raise ConfigurationError(
             f"CI Office url uses an unsupported driver ({url.drivername}); use mssql+pymssql"
         ) from None
+    return apply_session_settings(engine, settings)  # lock and statement timeouts (session.py)
 
 
 def _create_mssql_engine(url: Any, settings: CiOfficeSettings, engine_options: dict[str, Any]) -> Engine:
@@ -56,6 +61,7 @@ def _create_mssql_engine(url: Any, settings: CiOfficeSettings, engine_options: d
         connect_args.update(
             login_timeout=settings.login_timeout_seconds, use_datetime2=True, appname="kudos-sync"
         )
+        connect_args.update(mssql_connect_args(settings))
         if settings.encrypt:
             connect_args["encryption"] = "require"  # FreeTDS: TLS or no connection
     connect_args.update(engine_options.pop("connect_args", {}))
@@ -70,10 +76,11 @@ def _create_mssql_engine(url: Any, settings: CiOfficeSettings, engine_options: d
     return create_engine(url, connect_args=connect_args, **options)
 
 
-def _create_sqlite_engine(url: Any, engine_options: dict[str, Any]) -> Engine:
+def _create_sqlite_engine(url: Any, settings: CiOfficeSettings, engine_options: dict[str, Any]) -> Engine:
     in_memory = url.database in (None, "", ":memory:") or "mode=memory" in str(url)
     # `timeout` is SQLite's busy timeout: how long a writer waits for another's lock.
-    connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": _SQLITE_BUSY_SECONDS}
+    busy_seconds = float(settings.lock_timeout_seconds)
+    connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": busy_seconds}
     connect_args.update(engine_options.pop("connect_args", {}))
     options: dict[str, Any] = dict(engine_options)
     if in_memory:

@@ -1,15 +1,25 @@
 """CI Office, write side of the pull: one Magento invoice or credit memo = one SQL transaction.
 
 The transaction resolves the customer, takes the next document number, writes the header (with the
-Magento entity id under a unique constraint: the idempotency key), the lines, the payment or refund,
+Magento entity id under a unique index: the idempotency key), the lines, the payment or refund,
 and adjusts stock on hand of the web branch. A replay meets the constraint, is rolled back, and is
 reported as ALREADY_IMPORTED with the number written the first time.
 
 Locks are taken in one order (counters, then stock rows by SKU) so two imports cannot deadlock on
 each other; a unique-key race (two runs creating the same customer) is retried in a new transaction.
+
+What the transaction holds, and for how long (docs/operations.md says it to the retailer): write
+locks on the rows it writes - the `document_counters` rows of the web series (`customer`,
+`invoice`, `credit_note`), the customer it creates or links, the new header, lines and payment or
+refund rows, and the web branch's `stock_on_hand` row of each SKU sold - from the statement that
+takes each until commit. The transaction talks to nothing but CI Office (the Magento document is
+fetched before it begins), so it lasts as long as its dozen or so statements: milliseconds. Reads of
+`skus`, `tender_types`, `branches` and `customers` take no lock past the statement under READ
+COMMITTED. Any wait for a till's lock is bounded by the lock timeout (`session.py`): past it the
+document is not written and the run ends with a TransientError, to be retried next run.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +32,7 @@ from sqlalchemy import exc as sa_exc
 from kudos_sync.ci_office import schema as s
 from kudos_sync.ci_office.engine import WRITE_OPTIONS
 from kudos_sync.ci_office.errors import translate, translate_db_errors
+from kudos_sync.domain.codes import code_key
 from kudos_sync.domain.errors import ConfigurationError, RecordError
 from kudos_sync.domain.ledger import (
     CustomerDetails,
@@ -101,6 +112,13 @@ def _whole_cents(value: Decimal, field: str, record: str) -> Decimal:
     return cents
 
 
+def _ci_spellings(sku: str, found: dict[str, list[str]]) -> list[str]:
+    """How CI Office spells `sku`: as asked when it has it so, else every SKU it has that is equal
+    under `code_key` (more than one only where the collation is case-sensitive)."""
+    spellings = found.get(code_key(sku), [])
+    return [sku] if sku in spellings else spellings
+
+
 @dataclass(frozen=True)
 class _Customer:
     code: str
@@ -123,19 +141,34 @@ class SqlLedger:
     # ------------------------------------------------------------ reads
 
     def known_skus(self, skus: Sequence[str]) -> set[str]:
-        """Which of these SKUs exist in CI Office (one query per 1000 SKUs)."""
+        """Which of these SKUs exist in CI Office (one query per 1000 SKUs), spelt as asked: under a
+        case-insensitive collation `tee1-blk-s` is CI Office's `TEE1-BLK-S`."""
         wanted = sorted(set(skus))
-        found: set[str] = set()
         if not wanted:
-            return found
+            return set()
         with translate_db_errors("looking up SKUs", ConfigurationError), self._engine.connect() as conn:
-            for start in range(0, len(wanted), IN_CHUNK):
-                found.update(self._known_skus(conn, wanted[start : start + IN_CHUNK]))
-        return found
+            found = self._ci_skus(conn, wanted)
+        return {sku for sku in wanted if _ci_spellings(sku, found)}
 
     @staticmethod
-    def _known_skus(conn: Connection, chunk: Sequence[str]) -> set[str]:
-        return set(conn.scalars(select(s.skus.c.sku).where(s.skus.c.sku.in_(list(chunk)))))
+    def _ci_skus(conn: Connection, skus: Sequence[str]) -> dict[str, list[str]]:
+        """CI Office's own spellings of these SKUs, by `code_key`. The database is asked first in its
+        own collation (an index seek); SKUs it does not hold as spelt are then looked up by
+        `code_key` in SQL, so a case-sensitive database holding `Bag1` and `bag1` answers both for
+        `BAG1` (and the caller refuses to choose)."""
+        sku_column = s.skus.c.sku
+        found: dict[str, set[str]] = defaultdict(set)
+        for start in range(0, len(skus), IN_CHUNK):
+            chunk = list(skus[start : start + IN_CHUNK])
+            for sku in conn.scalars(select(sku_column).where(sku_column.in_(chunk))):
+                found[code_key(sku)].add(sku)
+        unmatched = sorted({code_key(sku) for sku in skus if sku not in found.get(code_key(sku), ())})
+        folded = func.lower(func.rtrim(sku_column))
+        for start in range(0, len(unmatched), IN_CHUNK):
+            chunk = unmatched[start : start + IN_CHUNK]
+            for sku in conn.scalars(select(sku_column).where(folded.in_(chunk))):
+                found[code_key(sku)].add(sku)
+        return {key: sorted(spellings) for key, spellings in found.items()}
 
     def find_document(self, kind: DocumentKind, magento_entity_id: int) -> ImportOutcome | None:
         """The outcome of an earlier import of this Magento document, if there was one."""
@@ -194,7 +227,7 @@ class SqlLedger:
         existing = self._existing(conn, document.kind, document.magento_entity_id)
         if existing is not None:
             raise _AlreadyImportedError(existing)
-        self._check_references(conn, document, record)
+        ci_skus = self._check_references(conn, document, record)
         customer = self._resolve_customer(conn, document.customer, record)
         number = self._next_number(conn, t.counter)
         when = _naive_utc(document.document_date)
@@ -222,7 +255,7 @@ class SqlLedger:
                     {
                         t.line_document.key: number,
                         "line_no": index,
-                        "sku": line.sku,
+                        "sku": ci_skus[line.sku] if line.sku is not None else None,
                         "charge_code": line.charge_code,
                         "description": _fit(description, line.description) or "",
                         "quantity": line.quantity,
@@ -246,7 +279,7 @@ class SqlLedger:
             )
         )
         if document.kind is DocumentKind.INVOICE or document.adjust_stock:
-            self._adjust_stock(conn, document, t.stock_sign)
+            self._adjust_stock(conn, document, t.stock_sign, ci_skus)
         return ImportOutcome(
             status=ImportStatus.IMPORTED,
             ci_document_number=number,
@@ -254,18 +287,31 @@ class SqlLedger:
             customer_created=customer.created,
         )
 
-    def _check_references(self, conn: Connection, document: LedgerDocument, record: str) -> None:
+    def _check_references(self, conn: Connection, document: LedgerDocument, record: str) -> dict[str, str]:
+        """Refuse the document for an unknown or ambiguous SKU, tender or branch; returns CI Office's
+        spelling of each line's SKU, so lines and stock rows are written as CI Office has the SKU."""
         skus = sorted({line.sku for line in document.lines if line.sku is not None})
-        known: set[str] = set()
-        for start in range(0, len(skus), IN_CHUNK):
-            known.update(self._known_skus(conn, skus[start : start + IN_CHUNK]))
+        found = self._ci_skus(conn, skus)
+        ci_skus: dict[str, str] = {}
         for index, line in enumerate(document.lines):
-            if line.sku is not None and line.sku not in known:
+            if line.sku is None:
+                continue
+            spellings = _ci_spellings(line.sku, found)
+            if not spellings:
                 raise RecordError(
                     f"{record}: SKU {line.sku!r} on line {index + 1} is not in CI Office",
                     record=record,
                     field=f"lines[{index}].sku",
                 )
+            if len(spellings) > 1:
+                raise RecordError(
+                    f"{record}: SKU {line.sku!r} on line {index + 1} is CI Office's "
+                    f"{' and '.join(repr(sku) for sku in spellings)}, which differ only in case "
+                    "or trailing spaces",
+                    record=record,
+                    field=f"lines[{index}].sku",
+                )
+            ci_skus[line.sku] = spellings[0]
         tender = conn.execute(
             select(s.tender_types.c.code).where(s.tender_types.c.code == document.tender_code)
         ).first()
@@ -280,6 +326,7 @@ class SqlLedger:
         ).first()
         if branch is None:
             raise ConfigurationError(f"web branch {document.web_branch!r} is not a CI Office branch")
+        return ci_skus
 
     def _resolve_customer(self, conn: Connection, details: CustomerDetails, record: str) -> _Customer:
         c = s.customers
@@ -298,7 +345,7 @@ class SqlLedger:
         if details.email:
             by_email = conn.execute(
                 select(c.c.code, c.c.external_link)
-                .where(func.lower(c.c.email) == details.email.strip().lower())
+                .where(func.lower(c.c.email) == code_key(details.email.strip()))
                 .order_by(c.c.code)
             ).all()
             if by_email:
@@ -355,19 +402,21 @@ class SqlLedger:
         return s.COUNTER_FORMATS.get(kind, "{}").format(value)
 
     @staticmethod
-    def _adjust_stock(conn: Connection, document: LedgerDocument, sign: int) -> None:
+    def _adjust_stock(conn: Connection, document: LedgerDocument, sign: int, ci_skus: dict[str, str]) -> None:
+        """Stock of the web branch moved by each line's quantity, per SKU as CI Office spells it
+        (`ci_skus`): lines for `TEE1` and `tee1` move one SKU on a case-insensitive database."""
         soh = s.stock_on_hand
         deltas: dict[str, Decimal] = defaultdict(Decimal)
         for line in document.lines:
             if line.sku is not None:
-                deltas[line.sku] += line.quantity * sign
+                deltas[ci_skus[line.sku]] += line.quantity * sign
         changes = {sku: delta for sku, delta in sorted(deltas.items()) if delta != 0}
         if not changes:
             return
-        present: set[str] = set()
+        rows: set[str] = set()  # the stock rows' own spellings (a till may have written `tee1`)
         wanted = list(changes)
         for start in range(0, len(wanted), IN_CHUNK):
-            present.update(
+            rows.update(
                 conn.scalars(
                     select(soh.c.sku).where(
                         soh.c.branch_code == document.web_branch,
@@ -375,9 +424,17 @@ class SqlLedger:
                     )
                 )
             )
+        row_keys = {code_key(sku) for sku in rows}
+        asked_per_key = Counter(code_key(sku) for sku in wanted)
+
+        def has_row(sku: str) -> bool:
+            # The database matched the row under its collation; by key only when no other SKU asked
+            # for shares the key (a case-sensitive database holding both `ABC` and `abc`).
+            return sku in rows or (code_key(sku) in row_keys and asked_per_key[code_key(sku)] == 1)
+
         # One UPDATE per SKU, in SKU order: the same lock order in every transaction.
         for sku, delta in changes.items():
-            if sku in present:
+            if has_row(sku):
                 conn.execute(
                     update(soh)
                     .where(soh.c.sku == sku, soh.c.branch_code == document.web_branch)
@@ -386,7 +443,7 @@ class SqlLedger:
         missing = [
             {"sku": sku, "branch_code": document.web_branch, "quantity": delta}
             for sku, delta in changes.items()
-            if sku not in present
+            if not has_row(sku)
         ]
         if missing:
             conn.execute(insert(soh), missing)

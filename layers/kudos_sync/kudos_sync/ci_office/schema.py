@@ -10,7 +10,14 @@ Conventions:
 - Date-times are timezone-naive UTC (`datetime2` on SQL Server); the adapters convert at the edge.
 - Text people type (names, descriptions, addresses) is `Unicode` (NVARCHAR on SQL Server); codes are
   `String` (VARCHAR).
+- A nullable column that must be unique where it is set (a customer's Magento link, a document's
+  Magento id) is a unique index filtered on `IS NOT NULL`, never a UNIQUE constraint: SQL Server's
+  UNIQUE admits one NULL, and every CI Office holds many till customers and till documents without one.
+- The database compares codes as its collation says (case-insensitive on a `_CI_AS` SQL Server);
+  Python compares them with `kudos_sync.domain.codes.code_key`, the same rule.
 """
+
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -19,6 +26,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -158,7 +166,7 @@ customers = Table(
     Column("region", Unicode(60)),
     Column("postcode", Unicode(20)),
     Column("country", String(2)),
-    Column("external_link", Unicode(300), unique=True),  # "magento:<id>", "guest:<e-mail>"
+    Column("external_link", Unicode(300)),  # "magento:<id>", "guest:<e-mail>"; unique where set
     Column("created_at", UTC_DATETIME, nullable=False),
 )
 
@@ -171,7 +179,7 @@ invoices = Table(
     Column("currency", String(3), nullable=False),
     Column("total", TOTAL, nullable=False),
     Column("tax_total", TOTAL, nullable=False),
-    Column("magento_entity_id", Integer, unique=True),  # the idempotency key of the pull
+    Column("magento_entity_id", Integer),  # the idempotency key of the pull; unique where set
     Column("magento_increment_id", String(50)),
     Column("order_increment_id", String(50)),
     Column("branch_code", String(SHORT_CODE), ForeignKey("branches.code"), nullable=False),
@@ -212,7 +220,7 @@ credit_notes = Table(
     Column("currency", String(3), nullable=False),
     Column("total", TOTAL, nullable=False),
     Column("tax_total", TOTAL, nullable=False),
-    Column("magento_entity_id", Integer, unique=True),
+    Column("magento_entity_id", Integer),  # unique where set
     Column("magento_increment_id", String(50)),
     Column("order_increment_id", String(50)),
     Column("branch_code", String(SHORT_CODE), ForeignKey("branches.code"), nullable=False),
@@ -242,6 +250,27 @@ refunds = Table(
     Column("tender_code", String(SHORT_CODE), ForeignKey("tender_types.code"), nullable=False),
     Column("amount", TOTAL, nullable=False),
     Column("refund_date", UTC_DATETIME, nullable=False),
+)
+
+
+def _unique_where_set(column: Column[Any]) -> Index:
+    """Unique among the rows where `column` is set, any number of NULLs, on every dialect (a filtered
+    index on SQL Server, a partial index on PostgreSQL and SQLite)."""
+    is_set = column.is_not(None)
+    return Index(
+        f"uq_{column.table.name}_{column.name}",
+        column,
+        unique=True,
+        mssql_where=is_set,
+        postgresql_where=is_set,
+        sqlite_where=is_set,
+    )
+
+
+UNIQUE_WHERE_SET: tuple[Index, ...] = (
+    _unique_where_set(customers.c.external_link),
+    _unique_where_set(invoices.c.magento_entity_id),
+    _unique_where_set(credit_notes.c.magento_entity_id),
 )
 
 document_counters = Table(

@@ -4,6 +4,7 @@ name the record and the field. A problem holds what it covers (left as it is in 
 from datetime import date
 
 from kudos_sync.domain.catalogue import Style
+from kudos_sync.domain.codes import code_key
 from kudos_sync.domain.desired import MAX_NAME_LENGTH, DesiredSpecial, Problem
 from kudos_sync.domain.push_rules import is_valid_sku, normalise_category_path
 
@@ -76,7 +77,7 @@ def variant_problems(
     style_code: str,
     sku: str,
     barcode: str | None,
-    duplicate_skus: set[str],
+    duplicate_skus: dict[str, str],
     duplicate_barcodes: dict[str, str],
 ) -> list[Problem]:
     bad: list[Problem] = []
@@ -86,8 +87,18 @@ def variant_problems(
                 sku, "sku", f"sku {sku!r} of style {style_code} has characters or a length Magento rejects"
             )
         )
-    if sku in duplicate_skus:
+    other = duplicate_skus.get(sku)
+    if other == sku:
         bad.append(problem(sku, "sku", f"sku {sku} appears in more than one style (style {style_code})"))
+    elif other is not None:
+        bad.append(
+            problem(
+                sku,
+                "sku",
+                f"sku {sku!r} (style {style_code}) and sku {other!r} differ only in case or trailing "
+                "spaces: CI Office and Magento hold them as one SKU",
+            )
+        )
     if sku in duplicate_barcodes:
         bad.append(
             problem(sku, "barcode", f"sku {sku}: barcode {duplicate_barcodes[sku]} is used by other SKUs")
@@ -95,24 +106,28 @@ def variant_problems(
     return bad
 
 
-def find_duplicates(style_list: list[Style]) -> tuple[set[str], dict[str, str]]:
-    """(SKUs in more than one place, sku -> barcode for barcodes on more than one SKU): set-based,
-    across styles. Every occurrence is parked, because nothing says which one is right. Lists are kept
-    only for values seen more than once."""
-    seen_skus: set[str] = set()
-    duplicate_skus: set[str] = set()
+def find_duplicates(style_list: list[Style]) -> tuple[dict[str, str], dict[str, str]]:
+    """(sku -> another sku equal to it under `code_key`, or itself when repeated exactly; sku -> barcode
+    for barcodes on more than one SKU): set-based, across styles. Every occurrence is parked, because
+    nothing says which one is right. Lists are kept only for values seen more than once.
+    SKUs are compared by `code_key`: `TEE1` and `tee1 ` are one SKU to SQL Server and to Magento."""
+    seen_skus: dict[str, str] = {}  # code_key -> the first sku with it
+    duplicate_skus: dict[str, str] = {}
     barcode_first: dict[str, str] = {}  # barcode -> its first sku, in the order first seen
     barcode_shared: dict[str, list[str]] = {}  # barcode -> every sku, for barcodes seen more than once
     for style in style_list:
-        if is_configurable(style):  # the parent's sku must not be a variant's
-            if style.code in seen_skus:
-                duplicate_skus.add(style.code)
-            seen_skus.add(style.code)
+        # The parent's sku (the style code) must not be a variant's.
+        parent = (style.code,) if is_configurable(style) else ()
+        for sku in (*parent, *(variant.sku for variant in style.variants)):
+            key = code_key(sku)
+            first = seen_skus.get(key)
+            if first is None:
+                seen_skus[key] = sku
+            else:
+                duplicate_skus[sku] = first
+                duplicate_skus.setdefault(first, sku)
         for variant in style.variants:
             sku = variant.sku
-            if sku in seen_skus:
-                duplicate_skus.add(sku)
-            seen_skus.add(sku)
             if variant.barcode:
                 barcode = variant.barcode.strip()
                 if barcode not in barcode_first:

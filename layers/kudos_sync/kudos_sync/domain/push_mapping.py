@@ -104,7 +104,7 @@ class _StyleMapper:
         config: TenantConfig,
         today: date,
         desired: DesiredCatalogue,
-        duplicate_skus: set[str],
+        duplicate_skus: dict[str, str],
         duplicate_barcodes: dict[str, str],
     ) -> None:
         self.config = config
