@@ -734,7 +734,11 @@ def render_options(attribute: Any, store_id: int) -> list[dict[str, Any]]:
 
 @route("GET", "/V1/products/attributes/{attributeCode}", ATTRIBUTES)
 def get_attribute(call: Call) -> Any:
-    attribute = _attribute(call.store, call.param("attributeCode"))
+    return render_attribute(_attribute(call.store, call.param("attributeCode")), call.scope.store_id)
+
+
+def render_attribute(attribute: Any, store_id: int) -> dict[str, Any]:
+    """``ProductAttributeInterface`` of one attribute, its options labelled for ``store_id``."""
     return {
         "is_wysiwyg_enabled": False,
         "is_html_allowed_on_front": True,
@@ -759,7 +763,7 @@ def get_attribute(call: Call) -> Any:
         "frontend_input": attribute.frontend_input,
         "entity_type_id": "4",
         "is_required": False,
-        "options": render_options(attribute, call.scope.store_id),
+        "options": render_options(attribute, store_id),
         "is_user_defined": attribute.is_user_defined,
         "default_frontend_label": attribute.default_frontend_label,
         "frontend_labels": [],

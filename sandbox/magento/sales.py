@@ -346,16 +346,7 @@ def render_order(store: Store, order: Order) -> dict[str, Any]:
         "shipping_captured": _n(order.shipping_invoiced),
     }
     out["status_histories"] = [
-        {
-            "comment": h.comment,
-            "created_at": h.created_at,
-            "entity_id": h.entity_id,
-            "entity_name": h.entity_name,
-            "is_customer_notified": h.is_customer_notified,
-            "is_visible_on_front": h.is_visible_on_front,
-            "parent_id": order.entity_id,
-            "status": h.status,
-        }
+        render_history(order, h)
         for h in sorted(order.status_histories, key=lambda h: (h.created_at, h.entity_id), reverse=True)
     ]
     shipping_total = {
@@ -1297,6 +1288,117 @@ def add_order_comment(call: Call) -> Any:
         raise not_found(ENTITY_NOT_FOUND)
     _add_history(call.store, order, call.body["statusHistory"])
     return True
+
+
+ORDER_ITEM_COLUMNS = frozenset(
+    {
+        "item_id",
+        "order_id",
+        "parent_item_id",
+        "quote_item_id",
+        "store_id",
+        "created_at",
+        "updated_at",
+        "product_id",
+        "product_type",
+        "sku",
+        "name",
+        "qty_ordered",
+        "qty_invoiced",
+        "qty_refunded",
+        "qty_canceled",
+        "qty_shipped",
+        "price",
+        "base_price",
+        "row_total",
+        "base_row_total",
+        "tax_amount",
+        "discount_amount",
+    }
+)
+ORDER_ITEM_COLLECTION = Collection(
+    ORDER_ITEM_COLUMNS,
+    frozenset(ORDER_ITEM_COLUMNS - {"created_at", "updated_at", "product_type", "sku", "name"}),
+    ("item_id",),
+)
+
+
+@route("GET", "/V1/orders/items", ORDERS)
+def list_order_items(call: Call) -> Any:
+    """``OrderItemRepository::getList`` over every order's items (``sales_order_item``)."""
+    pairs = [(order, item) for order in call.store.orders.values() for item in order.items]
+    criteria = parse_search_criteria(call.query, call.limits)
+    page, total = search(
+        pairs,
+        lambda pair: _flat(render_order_item(pair[0], pair[1], with_parent=False)),
+        criteria,
+        ORDER_ITEM_COLLECTION,
+        on_unknown=_unknown_column,
+    )
+    return {
+        "items": [render_order_item(order, item) for order, item in page],
+        "search_criteria": criteria.echo(),
+        "total_count": total,
+    }
+
+
+@route("GET", "/V1/orders/items/{id}", ORDERS)
+def get_order_item(call: Call) -> Any:
+    wanted = to_int(call.param("id"))
+    for order in call.store.orders.values():
+        for item in order.items:
+            if item.item_id == wanted:
+                return render_order_item(order, item)
+    raise not_found(ENTITY_NOT_FOUND)
+
+
+@route("GET", "/V1/orders/{id}/comments", ORDERS)
+def list_order_comments(call: Call) -> Any:
+    """``OrderService::getCommentsList``: history rows whose ``parent_id`` is the id (unknown id: none)."""
+    raw_id = call.param("id")
+    order = call.store.orders.get(to_int(raw_id) or -1)
+    histories = sorted(order.status_histories, key=lambda h: h.entity_id) if order is not None else []
+    return {
+        "items": [render_history(order, h) for h in histories] if order is not None else [],
+        "search_criteria": {
+            "filter_groups": [{"filters": [{"field": "parent_id", "value": raw_id, "condition_type": "eq"}]}]
+        },
+        "total_count": len(histories),
+    }
+
+
+def render_history(order: Order, history: StatusHistory) -> dict[str, Any]:
+    return {
+        "comment": history.comment,
+        "created_at": history.created_at,
+        "entity_id": history.entity_id,
+        "entity_name": history.entity_name,
+        "is_customer_notified": history.is_customer_notified,
+        "is_visible_on_front": history.is_visible_on_front,
+        "parent_id": order.entity_id,
+        "status": history.status,
+    }
+
+
+def _no_comments(raw_id: str) -> Any:
+    """Invoices and credit memos carry no comments in the sandbox; the list answers as an empty one."""
+    return {
+        "items": [],
+        "search_criteria": {
+            "filter_groups": [{"filters": [{"field": "parent_id", "value": raw_id, "condition_type": "eq"}]}]
+        },
+        "total_count": 0,
+    }
+
+
+@route("GET", "/V1/invoices/{id}/comments", INVOICES)
+def list_invoice_comments(call: Call) -> Any:
+    return _no_comments(call.param("id"))
+
+
+@route("GET", "/V1/creditmemo/{id}/comments", CREDITMEMOS)
+def list_creditmemo_comments(call: Call) -> Any:
+    return _no_comments(call.param("id"))
 
 
 @route("GET", "/V1/invoices", INVOICES)

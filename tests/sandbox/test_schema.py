@@ -214,6 +214,11 @@ def _tour(store: MagentoSandbox, client: SandboxClient) -> None:
     client.get(f"/V1/invoices/{invoice_id}")
     client.get("/V1/creditmemos", params=search_query())
     client.get(f"/V1/creditmemo/{memo_id}")
+    client.get(f"/V1/orders/{order.entity_id}/comments")
+    client.get("/V1/orders/items", params=search_query(filters=[[("order_id", order.entity_id, "eq")]]))
+    client.get(f"/V1/orders/items/{order.items[0].item_id}")
+    client.get(f"/V1/invoices/{invoice_id}/comments")
+    client.get(f"/V1/creditmemo/{memo_id}/comments")
     client.get("/V1/customers/search", params=search_query())
     client.get(f"/V1/customers/{customer.id}")
     client.post(
@@ -227,6 +232,17 @@ def _tour(store: MagentoSandbox, client: SandboxClient) -> None:
         "/V1/store/storeConfigs",
     ):
         client.get(path)
+    # catalog extras
+    client.get("/V1/products/attribute-sets/sets/list", params=search_query())
+    client.get("/V1/products/attribute-sets/4")
+    client.get("/V1/products/attribute-sets/4/attributes")
+    client.get("/V1/products/types")
+    client.get("/V1/products/links/types")
+    link = {"sku": "PLAIN", "link_type": "related", "linked_product_sku": "TEE-R-S", "position": 1}
+    client.post("/V1/products/PLAIN/links", json={"items": [link]})
+    client.get("/V1/products/PLAIN/links/related")
+    client.delete("/V1/products/PLAIN/links/related/TEE-R-S")
+    client.get("/V1/stockStatuses/PLAIN")
     client.delete("/V1/products/DUP")
     client.delete("/V1/configurable-products/TEE/children/TEE-R-S")
     client.delete(f"/V1/configurable-products/TEE/options/{options[0]['id']}")
