@@ -136,6 +136,13 @@ def _split_tax(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
 # ---------------------------------------------------------------- rendering
 
 
+def base_key(key: str) -> str:
+    """The base-currency twin of an amount key; ``OrderInterface`` and the document interfaces shorten one."""
+    if key == "shipping_discount_tax_compensation_amount":
+        return "base_shipping_discount_tax_compensation_amnt"
+    return f"base_{key}"
+
+
 def render_address(address: Address, kind: str, order: Order, entity_id: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "address_type": kind,
@@ -287,7 +294,7 @@ def render_order(store: Store, order: Order) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in money_fields.items():
         out[key] = _n(value)
-        out[f"base_{key}"] = _n(value)
+        out[base_key(key)] = _n(value)
     out.update(
         {
             "base_currency_code": order.currency,
@@ -414,12 +421,7 @@ def _document_common(store: Store, order: Order, doc: Invoice | Creditmemo) -> d
     out: dict[str, Any] = {}
     for key, value in money_fields.items():
         out[key] = _n(value)
-        base = (
-            "base_shipping_discount_tax_compensation_amnt"
-            if key.startswith("shipping_discount_tax")
-            else f"base_{key}"
-        )
-        out[base] = _n(value)
+        out[base_key(key)] = _n(value)
     out.update(
         {
             "base_currency_code": order.currency,

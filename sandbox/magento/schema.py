@@ -180,6 +180,20 @@ def _strict_definitions() -> dict[str, Any]:
     return strict
 
 
+@functools.cache
+def _closed_definitions() -> dict[str, Any]:
+    """Definitions for output: every object closed (``additionalProperties: false``), ``required`` kept.
+
+    The published schema never closes an object, so a misspelt or invented key would pass unseen; the
+    response check closes them all (Magento renders exactly the getters of the interface).
+    """
+    closed = copy.deepcopy(definitions())
+    for schema in closed.values():
+        if schema.get("type") == "object" and "properties" in schema:
+            schema.setdefault("additionalProperties", False)
+    return closed
+
+
 _validators: dict[tuple[str, ...], Any] = {}
 _validators_lock = threading.Lock()
 
@@ -188,7 +202,7 @@ def _validator(key: tuple[str, ...], schema: dict[str, Any], strict: bool) -> An
     with _validators_lock:
         found = _validators.get(key)
         if found is None:
-            root = {**schema, "definitions": _strict_definitions() if strict else definitions()}
+            root = {**schema, "definitions": _strict_definitions() if strict else _closed_definitions()}
             found = _NullableDraft4(root)
             _validators[key] = found
         return found

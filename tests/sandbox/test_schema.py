@@ -49,6 +49,30 @@ def test_validate_response_knows_magento_output_shapes() -> None:
     assert validate_response("GET", "/V1/products/{sku}", 200, {"name": "no sku"}) != []
 
 
+def test_validate_response_refuses_keys_the_interface_does_not_have() -> None:
+    product = {"sku": "A", "name": "A", "attribute_set_id": 4, "price": 1, "type_id": "simple"}
+    assert validate_response("GET", "/V1/products/{sku}", 200, product) == []
+    assert validate_response("GET", "/V1/products/{sku}", 200, {**product, "colour": "red"}) != []
+    nested = {**product, "extension_attributes": {"website_ids": [1], "websites": [1]}}
+    [problem] = validate_response("GET", "/V1/products/{sku}", 200, nested)
+    assert "websites" in problem and problem.startswith("extension_attributes:")
+    # a required getter without a value is printed as null and accepted
+    assert validate_response("GET", "/V1/products/{sku}", 200, {**product, "sku": None}) == []
+
+
+def test_order_amount_keys_are_the_interface_names(magento_sandbox: MagentoSandbox) -> None:
+    magento_sandbox.catalog.add_product("A", "A", 10, qty=3)
+    order = magento_sandbox.sales.place_order([("A", 1)], "guest@example.com")
+    magento_sandbox.sales.invoice(order.entity_id)
+    client = SandboxClient(magento_sandbox.base_url)
+    rendered = client.get(f"/V1/orders/{order.entity_id}").json()
+    assert "base_shipping_discount_tax_compensation_amnt" in rendered
+    assert "base_shipping_discount_tax_compensation_amount" not in rendered
+    assert validate_response("GET", "/V1/orders/{id}", 200, rendered) == []
+    invoices = client.get("/V1/invoices", params=search_query()).json()
+    assert validate_response("GET", "/V1/invoices", 200, invoices) == []
+
+
 def _tour(store: MagentoSandbox, client: SandboxClient) -> None:
     """Exercise every route, with successes and failures, through real HTTP."""
     ok = lambda r: r.status_code == 200  # noqa: E731
