@@ -30,7 +30,7 @@ from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 from jsonschema.validators import extend
 
-from .errors import bad_request, required_field
+from .errors import bad_request, internal_error, required_field
 
 SCHEMA_FILE = Path(__file__).with_name("schema") / "magento-2.4.7-admin-rest-schema.json"
 
@@ -292,6 +292,14 @@ class _SerializationError(Exception):
     """A value that cannot take its declared type; rendered text, as PHP hands it on."""
 
 
+class _UnsupportedField(Exception):
+    """A nested key that names no property of its data object."""
+
+    def __init__(self, field_name: str) -> None:
+        super().__init__(field_name)
+        self.field_name = field_name
+
+
 def _snake(name: str) -> str:
     return _CAMEL.sub("_", name).lower()
 
@@ -357,10 +365,7 @@ def _bind_object(value: Any, schema: dict[str, Any], limit: int | None) -> dict[
     for key, item in (value if isinstance(value, dict) else {}).items():
         name = key if key in props else _snake(key)
         if name not in props:
-            raise bad_request(
-                '"%fieldName" is not supported. Correct the field name and try again.',
-                {"fieldName": _upper_camel(_snake(key))},
-            )
+            raise _UnsupportedField(_upper_camel(_snake(key)))
         try:
             bound = _bind(item, props[name], None if name == "custom_attributes" else limit)
         except _SerializationError as error:
@@ -417,11 +422,20 @@ def _bind(value: Any, schema: dict[str, Any], limit: int | None = None) -> Any:
 _SCALAR_NAMES = {"integer": "int", "number": "float", "boolean": "bool", "string": "string"}
 
 
-def bind_request(method: str, path_template: str, body: Any, array_limit: int | None = None) -> Any:
+def bind_request(
+    method: str,
+    path_template: str,
+    body: Any,
+    array_limit: int | None = None,
+    *,
+    unknown_field_crashes: bool = False,
+) -> Any:
     """Check and normalise a request body as Magento's input processor would; raise MagentoError.
 
     Answers a dict keyed by the service's parameter names (camelCase, as the schema spells them).
     ``array_limit`` (input limits on) caps every array of data objects, as ``EntityArrayValidator`` does.
+    ``unknown_field_crashes``: releases before 2.4.7 let ``NameFinder``'s LogicException for an unknown
+    nested key escape, which the error processor masks as a 500.
     """
     schema = body_schema(method, path_template)
     if schema is None:
@@ -445,6 +459,13 @@ def bind_request(method: str, path_template: str, body: Any, array_limit: int | 
             out[name] = _bind(value, prop, array_limit)
         except _SerializationError as error:
             raise bad_request(str(error)) from None
+        except _UnsupportedField as error:
+            if unknown_field_crashes:
+                raise internal_error() from None
+            raise bad_request(
+                '"%fieldName" is not supported. Correct the field name and try again.',
+                {"fieldName": error.field_name},
+            ) from None
     if len(missing) == 1:
         raise required_field(missing[0])
     if missing:
