@@ -101,6 +101,23 @@ COMMON_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/V1/store/storeGroups"),
     ("GET", "/V1/store/storeConfigs"),
     ("POST", "/V1/integration/admin/token"),
+    # the storefront checkout
+    ("POST", "/V1/guest-carts"),
+    ("GET", "/V1/guest-carts/{cartId}"),
+    ("POST", "/V1/guest-carts/{cartId}/items"),
+    ("GET", "/V1/guest-carts/{cartId}/items"),
+    ("POST", "/V1/guest-carts/{cartId}/estimate-shipping-methods"),
+    ("POST", "/V1/guest-carts/{cartId}/shipping-information"),
+    ("GET", "/V1/guest-carts/{cartId}/payment-methods"),
+    ("GET", "/V1/guest-carts/{cartId}/totals"),
+    ("POST", "/V1/guest-carts/{cartId}/payment-information"),
+    ("PUT", "/V1/guest-carts/{cartId}/coupons/{couponCode}"),
+    ("POST", "/V1/customers/{customerId}/carts"),
+    ("GET", "/V1/carts/{cartId}"),
+    ("POST", "/V1/carts/{quoteId}/items"),
+    ("POST", "/V1/carts/{cartId}/shipping-information"),
+    ("GET", "/V1/carts/{cartId}/totals"),
+    ("PUT", "/V1/carts/{cartId}/order"),
 )
 """Routes general-purpose Magento clients commonly call."""
 

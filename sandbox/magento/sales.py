@@ -29,7 +29,6 @@ from .model import (
     Invoice,
     Order,
     OrderItem,
-    Product,
     StatusHistory,
     Store,
 )
@@ -671,18 +670,6 @@ class SalesHelper:
 
     # ------------------------------------------------------------ orders
 
-    def _unit_price(self, product: Product, when: str) -> Decimal:
-        special = self.store.special_prices.get(
-            f"1\x1f{product.sku.casefold()}"
-        ) or self.store.special_prices.get(f"0\x1f{product.sku.casefold()}")
-        price = product.values.get("price") or ZERO
-        if special is not None:
-            starts = special.price_from is None or special.price_from <= when
-            ends = special.price_to is None or when <= special.price_to
-            if starts and ends and special.price < price:
-                return Decimal(special.price)
-        return Decimal(price)
-
     def place_order(
         self,
         items: Sequence[tuple[str, int | Decimal] | tuple[str, int | Decimal, Decimal]],
@@ -699,15 +686,17 @@ class SalesHelper:
         lastname: str = "Shopper",
         address: Address | None = None,
     ) -> Order:
-        """Place an order as checkout would: ``items`` are ``(sku, qty)`` or ``(sku, qty, unit_price)``.
+        """Place an order through the checkout: ``items`` are ``(sku, qty)`` or ``(sku, qty, unit_price)``.
 
+        A cart is filled and submitted by the same code as the REST checkout (``checkout.place_cart``);
+        the arguments stand in for what a shopper and the store's configuration would choose.
         ``customer`` is a Customer, a customer id, or an e-mail for a guest order. Unit prices default to
         the catalogue price (special price when active); they include tax unless ``prices_include_tax`` is
         False. Selling a child of a configurable yields the parent/child item pair. Stock is not touched.
         """
+        from .checkout import helper_cart, place_cart
+
         store = self.store
-        pct = Decimal(str(discount_percent)) / 100
-        rate = Decimal(str(tax_rate))
         with store.lock:
             when = timestamp_text(created_at)
             cust: Customer | None = None
@@ -723,126 +712,28 @@ class SalesHelper:
             addr = address or (
                 cust.addresses[0] if cust and cust.addresses else Address(firstname=first, lastname=last)
             )
-            order_id = store.next_id("order")
-            order = Order(
-                entity_id=order_id,
-                increment_id=_increment(store.next_id("order_increment")),
-                customer_id=cust.id if cust else None,
-                customer_is_guest=cust is None,
-                customer_email=email,
-                customer_firstname=first,
-                customer_lastname=last,
-                customer_group_id=cust.group_id if cust else 0,
-                currency=currency or store.currency,
-                prices_include_tax=prices_include_tax,
-                tax_rate=rate,
-                payment_method=payment_method,
-                billing_address=addr,
-                shipping_address=addr,
-                billing_address_id=store.next_id("order_address"),
-                shipping_address_id=store.next_id("order_address"),
-                payment_id=store.next_id("order_payment"),
-                created_at=when,
-                updated_at=when,
-            )
             if not items:
                 raise bad_request("The order has no items.")
-            for entry in items:
-                sku, qty = entry[0], Decimal(str(entry[1]))
-                product = store.product_by_sku(sku)
-                if product is None:
-                    raise MagentoError(
-                        404, "The product that was requested doesn't exist. Verify the product and try again."
-                    )
-                unit = Decimal(str(entry[2])) if len(entry) > 2 else self._unit_price(product, when)
-                order.items.extend(self._order_lines(order, product, qty, unit, pct, when))
-            shipping = money(shipping_amount)
-            if prices_include_tax:
-                order.shipping_incl_tax = shipping
-                order.shipping_amount, order.shipping_tax_amount = _split_tax(shipping, rate)
-            else:
-                order.shipping_amount = shipping
-                order.shipping_tax_amount = money(shipping * rate)
-                order.shipping_incl_tax = shipping + order.shipping_tax_amount
-            store.orders[order.entity_id] = order
+            lines = [(e[0], Decimal(str(e[1])), Decimal(str(e[2])) if len(e) > 2 else None) for e in items]
+            cart = helper_cart(
+                store,
+                lines,
+                cust,
+                email,
+                addr,
+                payment_method=payment_method,
+                discount_percent=Decimal(str(discount_percent)),
+                shipping_price=Decimal(str(shipping_amount)),
+                tax_rate=Decimal(str(tax_rate)),
+                prices_include_tax=prices_include_tax,
+                currency=currency,
+                when=when,
+            )
+            order = place_cart(store, cart, created_at=when)
+            if cust is None:
+                order.customer_firstname, order.customer_lastname = first, last
         self._on_write()
         return order
-
-    def _order_lines(
-        self, order: Order, product: Product, qty: Decimal, unit: Decimal, pct: Decimal, when: str
-    ) -> list[OrderItem]:
-        store, rate = self.store, order.tax_rate
-        parents = store.parents_of(product.id)
-        parent = parents[0] if parents else None
-        if order.prices_include_tax:
-            price_incl = money(unit)
-            price = money(unit / (1 + rate))
-            row_incl = money(unit * qty)
-            row_total = money(row_incl / (1 + rate))
-            discount = money(row_incl * pct)
-            tax = money((row_incl - discount) * rate / (1 + rate))
-            compensation = row_incl - row_total - tax
-        else:
-            price = money(unit)
-            price_incl = money(unit * (1 + rate))
-            row_total = money(unit * qty)
-            discount = money(row_total * pct)
-            tax = money((row_total - discount) * rate)
-            row_incl = row_total + money(row_total * rate)
-            compensation = ZERO
-        weight = product.values.get("weight")
-        priced = OrderItem(
-            item_id=store.next_id("order_item"),
-            order_id=order.entity_id,
-            sku=product.sku,
-            name=str((parent or product).values.get("name") or product.sku),
-            product_id=(parent or product).id,
-            product_type="configurable" if parent else product.type_id,
-            qty_ordered=qty,
-            price=price,
-            price_incl_tax=price_incl,
-            original_price=money(unit),
-            row_total=row_total,
-            row_total_incl_tax=row_incl,
-            tax_amount=tax,
-            tax_percent=rate * 100,
-            discount_amount=discount,
-            discount_percent=pct * 100,
-            discount_tax_compensation_amount=compensation,
-            weight=weight,
-            created_at=when,
-            updated_at=when,
-        )
-        if parent is None:
-            return [priced]
-        option_values = []
-        for option in parent.configurable_options:
-            code = next(
-                (
-                    a.attribute_code
-                    for a in store.attributes.values()
-                    if a.attribute_id == option.attribute_id
-                ),
-                None,
-            )
-            value = to_int(product.values.get(code)) if code else None
-            if value is not None:
-                option_values.append((option.attribute_id, value))
-        priced.option_values = option_values
-        child = OrderItem(
-            item_id=store.next_id("order_item"),
-            order_id=order.entity_id,
-            sku=product.sku,
-            name=str(product.values.get("name") or product.sku),
-            product_id=product.id,
-            product_type=product.type_id,
-            parent_item_id=priced.item_id,
-            qty_ordered=qty,
-            weight=weight,
-            created_at=when,
-            updated_at=when,
-        )
-        return [priced, child]
 
     # ------------------------------------------------------------ invoices
 

@@ -60,6 +60,10 @@ KNOWN_DEVIATIONS: dict[str, Any] = {
         # e.g. "3418" (IMG tutorial, ENDPOINTS.md; CFG tutorial for option ids).
         ("post", "/V1/products/{sku}/media", "200"): _NUMERIC_STRING,
         ("post", "/V1/configurable-products/{sku}/options", "200"): _NUMERIC_STRING,
+        # QuoteManagement::placeOrder answers the new order's id as the database gave it.
+        ("post", "/V1/guest-carts/{cartId}/payment-information", "200"): _NUMERIC_STRING,
+        ("put", "/V1/guest-carts/{cartId}/order", "200"): _NUMERIC_STRING,
+        ("put", "/V1/carts/{cartId}/order", "200"): _NUMERIC_STRING,
         # Void service methods answer 200 with an empty JSON array (MSI docs); the schema lists no 200.
         ("post", "/V1/inventory/source-items", "200"): _EMPTY_ARRAY,
         ("post", "/V1/inventory/source-items-delete", "200"): _EMPTY_ARRAY,

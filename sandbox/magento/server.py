@@ -23,7 +23,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from . import catalog, categories, inventory, prices, product_meta, sales, stores  # noqa: F401  (route registration)
+from . import (  # noqa: F401  (route registration)
+    catalog,
+    categories,
+    checkout,
+    inventory,
+    prices,
+    product_meta,
+    sales,
+    stores,
+)
 from .auth import Authenticator
 from .errors import DEADLOCK, NO_ROUTE, MagentoError, bad_request, internal_error, not_found, unauthorized
 from .model import Source, Store

@@ -256,6 +256,48 @@ def _tour(store: MagentoSandbox, client: SandboxClient) -> None:
         "/V1/store/storeConfigs",
     ):
         client.get(path)
+    # storefront checkout
+    store.store.coupons["FIVE"] = Decimal(5)
+    guest = SandboxClient(store.base_url, oauth=None)
+    cart = guest.post("/V1/guest-carts").json()
+    guest.get(f"/V1/guest-carts/{cart}")
+    item = guest.post(f"/V1/guest-carts/{cart}/items", json={"cartItem": {"sku": "PLAIN", "qty": 2}}).json()
+    guest.post(f"/V1/guest-carts/{cart}/items", json={"cartItem": {"sku": "TEE-R-S", "qty": 1}})
+    guest.get(f"/V1/guest-carts/{cart}/items")
+    guest.delete(f"/V1/guest-carts/{cart}/items/{item['item_id']}")
+    guest.put(f"/V1/guest-carts/{cart}/coupons/FIVE")
+    address = {"firstname": "A", "lastname": "B", "street": ["1 St"], "city": "Akl", "postcode": "1010",
+               "country_id": "NZ", "telephone": "1"}  # fmt: skip
+    shipping = {
+        "addressInformation": {
+            "shipping_address": address,
+            "shipping_carrier_code": "flatrate",
+            "shipping_method_code": "flatrate",
+        }
+    }
+    guest.post(f"/V1/guest-carts/{cart}/estimate-shipping-methods", json={"address": address})
+    guest.post(f"/V1/guest-carts/{cart}/shipping-information", json=shipping)
+    guest.get(f"/V1/guest-carts/{cart}/payment-methods")
+    guest.get(f"/V1/guest-carts/{cart}/totals")
+    pay = {"email": "g@example.com", "paymentMethod": {"method": "checkmo"}, "billingAddress": address}
+    guest.post(f"/V1/guest-carts/{cart}/payment-information", json=pay)
+    second = guest.post("/V1/guest-carts").json()
+    guest.post(f"/V1/guest-carts/{second}/items", json={"cartItem": {"sku": "PLAIN", "qty": 1}})
+    guest.post(f"/V1/guest-carts/{second}/shipping-information", json=shipping)
+    guest.put(f"/V1/guest-carts/{second}/order", json={"paymentMethod": {"method": "checkmo"}})
+    mine = client.post(f"/V1/customers/{customer.id}/carts").json()
+    client.get(f"/V1/carts/{mine}")
+    line = client.post(f"/V1/carts/{mine}/items", json={"cartItem": {"sku": "PLAIN", "qty": 1}}).json()
+    client.post(f"/V1/carts/{mine}/items", json={"cartItem": {"sku": "TEE-R-S", "qty": 1}})
+    client.get(f"/V1/carts/{mine}/items")
+    client.delete(f"/V1/carts/{mine}/items/{line['item_id']}")
+    client.put(f"/V1/carts/{mine}/coupons/FIVE")
+    client.post(f"/V1/carts/{mine}/estimate-shipping-methods", json={"address": address})
+    client.post(f"/V1/carts/{mine}/shipping-information", json=shipping)
+    client.get(f"/V1/carts/{mine}/payment-methods")
+    client.get(f"/V1/carts/{mine}/totals")
+    client.put(f"/V1/carts/{mine}/order", json={"paymentMethod": {"method": "banktransfer"}})
+    client.get(f"/V1/carts/{mine}")
     # catalog extras
     client.get("/V1/products/attribute-sets/sets/list", params=search_query())
     client.get("/V1/products/attribute-sets/4")
