@@ -75,9 +75,8 @@ def test_sales_calls_get_magentos_answers(store: MagentoSandbox) -> None:
 
 
 def test_on_2_4_7_the_token_is_refused_as_magento_refuses_it() -> None:
-    with MagentoSandbox(SandboxOptions()) as store:
-        with pytest.raises(requests.HTTPError) as refused:
-            client_for(store).get_product("TEE")
+    with MagentoSandbox(SandboxOptions()) as store, pytest.raises(requests.HTTPError) as refused:
+        client_for(store).get_product("TEE")
     assert refused.value.response is not None and refused.value.response.status_code == 401
     assert refused.value.response.json() == {
         "message": "The consumer isn't authorized to access %resources.",
