@@ -180,6 +180,7 @@ def place_cart(store: Store, cart: Cart, created_at: str | None = None) -> Order
         billing_address_id=store.next_id("order_address"),
         shipping_address_id=store.next_id("order_address"),
         payment_id=store.next_id("order_payment"),
+        quote_id=cart.id,
         created_at=when,
         updated_at=when,
     )

@@ -322,6 +322,8 @@ class Order(BaseModel):
     billing_address_id: int = 0
     shipping_address_id: int = 0
     payment_id: int = 0
+    quote_id: int | None = None
+    """The cart the order was placed from."""
     created_at: str
     updated_at: str
 

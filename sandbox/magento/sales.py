@@ -315,7 +315,7 @@ def render_order(store: Store, order: Order) -> dict[str, Any]:
             "is_virtual": 0,
             "order_currency_code": order.currency,
             "protect_code": f"{order.entity_id:06x}",
-            "quote_id": order.entity_id,
+            "quote_id": order.quote_id if order.quote_id is not None else order.entity_id,
             "remote_ip": "127.0.0.1",
             "shipping_description": order.shipping_description,
             "state": order.state,

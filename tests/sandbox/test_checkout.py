@@ -77,6 +77,8 @@ def test_guest_checkout_places_an_order_with_the_quote_totals(shop: MagentoSandb
     assert order["subtotal"] == totals["subtotal"]
     assert order["customer_is_guest"] == 1 and order["customer_email"] == "ann@example.com"
     assert [(i["sku"], i["qty_ordered"]) for i in order["items"]] == [("TEE", 2), ("CAP", 1)]
+    [placed] = [c for c in shop.store.carts.values() if c.masked_id == cart]
+    assert (order["quote_id"], placed.reserved_order_id) == (placed.id, int(order_id))
     gone = client.get(f"/V1/guest-carts/{cart}")
     assert gone.status_code == 404
     assert gone.json()["parameters"] == {"fieldName": "cartId", "fieldValue": cart}
