@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .options import DEMO_OAUTH, FAULT_KINDS, OAuthCredentials, SandboxOptions, StoreView
+from .options import DEMO_OAUTH, FAULT_KINDS, MAGENTO_VERSIONS, OAuthCredentials, SandboxOptions, StoreView
 from .runner import MagentoSandbox
 
 
@@ -33,6 +33,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[SandboxOptions, bool]:
     )
     parser.add_argument("--bearer", dest="bearer_token", metavar="TOKEN", help="an extra bearer token")
     parser.add_argument("--allow-bearer", action="store_true", help="accept integration tokens as Bearer")
+    parser.add_argument(
+        "--magento-version",
+        choices=MAGENTO_VERSIONS,
+        default="2.4.7",
+        help="behave as this release where releases differ (auth, nested unknown fields)",
+    )
     parser.add_argument("--input-limits", action="store_true", help="arrays <= 20 items, pageSize <= 300")
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--item-ms", type=float, default=0.0)
@@ -64,6 +70,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[SandboxOptions, bool]:
         oauth=args.oauth,
         bearer_token=args.bearer_token,
         allow_bearer=args.allow_bearer,
+        magento_version=args.magento_version,
         input_limits=args.input_limits,
         latency_ms=args.latency_ms,
         item_ms=args.item_ms,

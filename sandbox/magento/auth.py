@@ -1,4 +1,8 @@
-"""Who may call: OAuth 1.0a integrations (HMAC-SHA256 only) and, when enabled, integration bearer tokens.
+"""Who may call: OAuth 1.0a integrations and integration bearer tokens, as the emulated release allows.
+
+2.4.4 and later accept only HMAC-SHA256 and take an integration access token as a bearer token only when
+``oauth/consumer/enable_integration_as_bearer`` is on; 2.4.2 and 2.4.3 accept HMAC-SHA1 as well and always
+take the bearer token (``SandboxOptions.signature_methods``, ``bearer_allowed``).
 
 Follows ``Magento\\Framework\\Oauth\\Oauth::validateAccessTokenRequest`` and the integration token provider:
 protocol parameters first (version, presence, signature method, consumer, timestamp, nonce), then the
@@ -63,10 +67,11 @@ def signature_base_string(method: str, url: str, oauth_params: dict[str, str]) -
     return f"{method.upper()}&{_escape(base_uri)}&{_escape(normalized)}"
 
 
-def _hmac_sha256(base_string: str, consumer_secret: str, token_secret: str) -> str:
-    """RFC 5849 section 3.4.2 with SHA-256: key ``escape(consumer_secret)&escape(token_secret)``."""
+def _hmac(method: str, base_string: str, consumer_secret: str, token_secret: str) -> str:
+    """RFC 5849 section 3.4.2 (SHA-1, or SHA-256): key ``escape(consumer_secret)&escape(token_secret)``."""
     key = f"{_escape(consumer_secret)}&{_escape(token_secret)}"
-    digest = hmac.new(key.encode("utf-8"), base_string.encode("utf-8"), hashlib.sha256).digest()
+    digestmod = hashlib.sha1 if method == "HMAC-SHA1" else hashlib.sha256
+    digest = hmac.new(key.encode("utf-8"), base_string.encode("utf-8"), digestmod).digest()
     return base64.b64encode(digest).decode("ascii")
 
 
@@ -91,7 +96,7 @@ class Authenticator:
             accepted = {t for t in (self.options.bearer_token,) if t}
             if self.options.oauth is not None:
                 accepted.add(self.options.oauth.access_token)
-            if self.options.allow_bearer and token in accepted:
+            if self.options.bearer_allowed and token in accepted:
                 return
             raise not_authorized(resource)
         if scheme.lower() == "oauth" and self.options.oauth is not None:
@@ -116,7 +121,7 @@ class Authenticator:
                 errors=[{"message": template, "parameters": {"fieldName": m}} for m in missing],
             )
         method_name = params["oauth_signature_method"]
-        if method_name != "HMAC-SHA256":
+        if method_name not in self.options.signature_methods:
             raise bad_request("Signature method %1 is not supported", [method_name])
         if params["oauth_consumer_key"] != creds.consumer_key:
             raise unauthorized("A consumer having the specified key does not exist")
@@ -124,7 +129,7 @@ class Authenticator:
         if params["oauth_token"] != creds.access_token:
             raise unauthorized("Specified token does not exist")
         base = signature_base_string(method, url, params)
-        expected = _hmac_sha256(base, creds.consumer_secret, creds.token_secret)
+        expected = _hmac(method_name, base, creds.consumer_secret, creds.token_secret)
         if not hmac.compare_digest(expected, params["oauth_signature"]):
             raise unauthorized("The signature is invalid. Verify and try again.")
 

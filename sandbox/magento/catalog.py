@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import re
 import unicodedata
@@ -85,6 +86,28 @@ PRODUCT_COLLECTION = Collection(
     default_sort=("entity_id",),
     open_fields=True,
 )
+
+# fmt: off
+DEFAULT_PRODUCT_ATTRIBUTES = frozenset(
+    {
+        "entity_id", "attribute_set_id", "type_id", "sku", "has_options", "required_options", "created_at",
+        "updated_at", "name", "description", "short_description", "price", "special_price",
+        "special_from_date", "special_to_date", "cost", "weight", "manufacturer", "meta_title",
+        "meta_keyword", "meta_description", "image", "small_image", "thumbnail", "media_gallery", "old_id",
+        "tier_price", "color", "news_from_date", "news_to_date", "gallery", "status", "minimal_price",
+        "visibility", "custom_design", "custom_design_from", "custom_design_to", "custom_layout_update",
+        "custom_layout_update_file", "page_layout", "category_ids", "options_container", "image_label",
+        "small_image_label", "thumbnail_label", "country_of_manufacture", "quantity_and_stock_status",
+        "custom_layout", "msrp", "msrp_display_actual_price_type", "tax_class_id", "gift_message_available",
+        "url_key", "url_path", "swatch_image", "product_has_weight", "links_purchased_separately",
+        "samples_title", "links_title", "links_exist", "shipment_type", "sku_type", "weight_type",
+        "price_type", "price_view",
+    }
+)
+# fmt: on
+"""catalog_product_entity's static columns and the attributes a 2.4 install defines for products."""
+PRODUCT_FILTER_FIELDS = frozenset({"category_id", "store_id", "website_id", "id"})
+"""Fields ``ProductRepository``'s collection processor handles itself rather than as attributes."""
 
 
 # ---------------------------------------------------------------- helpers
@@ -646,16 +669,32 @@ def _indexed_products(store: Store, group: list[Filter]) -> list[Product] | None
     return [found[i] for i in sorted(found)]
 
 
+def is_product_field(store: Store, name: str) -> bool:
+    """Whether the product collection can filter on ``name``: an attribute of the store or a special field."""
+    return name in DEFAULT_PRODUCT_ATTRIBUTES or name in PRODUCT_FILTER_FIELDS or name in store.attributes
+
+
+def invalid_attribute(name: str) -> MagentoError:
+    """Eav ``AbstractCollection`` on a filter by an attribute that does not exist."""
+    return bad_request("Invalid attribute name: %1", [name])
+
+
 @route("GET", "/V1/products", PRODUCTS)
 def list_products(call: Call) -> Any:
     criteria = parse_search_criteria(call.query, call.limits)
     store, store_id = call.store, call.scope.store_id
+    for group in criteria.filter_groups:
+        for flt in group:
+            if not is_product_field(store, flt.field):
+                raise invalid_attribute(flt.field)
+    # Eav AbstractCollection::addAttributeToSort skips an attribute it does not know
+    known_sorts = [(name, d) for name, d in criteria.sort_orders if is_product_field(store, name)]
     items, total = search(
         store.products.values(),
         lambda p: product_row(store, p, store_id),
-        criteria,
+        dataclasses.replace(criteria, sort_orders=known_sorts),
         PRODUCT_COLLECTION,
-        on_unknown=lambda name: bad_request("Invalid attribute name: %1", [name]),
+        on_unknown=invalid_attribute,
         narrow=lambda group: _indexed_products(store, group),
         ordered_by=PRODUCT_ID_FIELDS,
     )
@@ -695,7 +734,11 @@ def render_options(attribute: Any, store_id: int) -> list[dict[str, Any]]:
 
 @route("GET", "/V1/products/attributes/{attributeCode}", ATTRIBUTES)
 def get_attribute(call: Call) -> Any:
-    attribute = _attribute(call.store, call.param("attributeCode"))
+    return render_attribute(_attribute(call.store, call.param("attributeCode")), call.scope.store_id)
+
+
+def render_attribute(attribute: Any, store_id: int) -> dict[str, Any]:
+    """``ProductAttributeInterface`` of one attribute, its options labelled for ``store_id``."""
     return {
         "is_wysiwyg_enabled": False,
         "is_html_allowed_on_front": True,
@@ -720,7 +763,7 @@ def get_attribute(call: Call) -> Any:
         "frontend_input": attribute.frontend_input,
         "entity_type_id": "4",
         "is_required": False,
-        "options": render_options(attribute, call.scope.store_id),
+        "options": render_options(attribute, store_id),
         "is_user_defined": attribute.is_user_defined,
         "default_frontend_label": attribute.default_frontend_label,
         "frontend_labels": [],

@@ -322,6 +322,42 @@ class Order(BaseModel):
     billing_address_id: int = 0
     shipping_address_id: int = 0
     payment_id: int = 0
+    quote_id: int | None = None
+    """The cart the order was placed from."""
+    created_at: str
+    updated_at: str
+
+
+class CartItem(BaseModel):
+    item_id: int
+    sku: str
+    qty: Decimal
+    custom_price: Decimal | None = None
+    """A unit price fixed for this line (the admin's custom price); None: the catalogue price."""
+
+
+class Cart(BaseModel):
+    """A quote: what a storefront checkout builds before it becomes an order."""
+
+    id: int
+    masked_id: str | None = None
+    """Guest carts are addressed by a 32-character masked id (``quote_id_mask``)."""
+    customer_id: int | None = None
+    customer_email: str | None = None
+    items: list[CartItem] = Field(default_factory=list)
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+    shipping_method: str | None = None
+    payment_method: str | None = None
+    coupon_code: str | None = None
+    discount_percent: Decimal = Decimal(0)
+    shipping_price: Decimal | None = None
+    """Overrides the carrier's price (the Python helper's ``shipping_amount``)."""
+    tax_rate: Decimal | None = None
+    prices_include_tax: bool | None = None
+    currency: str | None = None
+    is_active: bool = True
+    reserved_order_id: int | None = None
     created_at: str
     updated_at: str
 
@@ -397,6 +433,15 @@ class Store(BaseModel):
     invoices: dict[int, Invoice] = Field(default_factory=dict)
     creditmemos: dict[int, Creditmemo] = Field(default_factory=dict)
     sequences: dict[str, int] = Field(default_factory=dict)
+    carts: dict[int, Cart] = Field(default_factory=dict)
+    coupons: dict[str, Decimal] = Field(default_factory=dict)
+    """Coupon code -> percent off (a cart price rule "Percent of product price discount")."""
+    tax_rate: Decimal = Decimal("0.15")
+    """The one tax rate of the store (tax class "Taxable Goods", every address)."""
+    prices_include_tax: bool = True
+    """``tax/calculation/price_includes_tax`` (shipping follows the same setting)."""
+    flatrate_price: Decimal = Decimal("5.00")
+    """``carriers/flatrate/price``, charged once per order (``carriers/flatrate/type`` O)."""
     store_codes: dict[str, int] = Field(default_factory=lambda: {"default": 1})
     store_names: dict[int, str] = Field(default_factory=lambda: {1: "Default Store View"})
     currency: str = "NZD"

@@ -20,6 +20,14 @@ a response slower than a client timeout (the write is applied), and a connection
 before or after the write is applied."""
 
 
+MAGENTO_VERSIONS: tuple[str, ...] = ("2.4.2", "2.4.3", "2.4.4", "2.4.5", "2.4.6", "2.4.7")
+"""The releases the sandbox can behave as (``--magento-version``); the product supports this range."""
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("-")[0].split("."))
+
+
 @dataclass(frozen=True)
 class OAuthCredentials:
     """The four secrets of a Magento integration (System > Extensions > Integrations)."""
@@ -68,7 +76,9 @@ class SandboxOptions:
     bearer_token: str | None = None
     """An extra token accepted as ``Authorization: Bearer``; the integration access token always is."""
     allow_bearer: bool = False
-    """``oauth/consumer/enable_integration_as_bearer``: off by default since 2.4.4."""
+    """``oauth/consumer/enable_integration_as_bearer`` switched on (2.4.4+; before 2.4.4 always allowed)."""
+    magento_version: str = "2.4.7"
+    """The release to behave as where releases differ for us (see ``MAGENTO_VERSIONS``)."""
     admin_username: str = "admin"
     admin_password: str = "admin123"
 
@@ -101,6 +111,24 @@ class SandboxOptions:
     max_timestamp_age_s: int = 600
     """OAuth timestamps further than this from now are refused (Magento refuses only future ones)."""
     currency: str = "NZD"
+
+    def __post_init__(self) -> None:
+        if self.magento_version not in MAGENTO_VERSIONS:
+            raise ValueError(f"magento_version must be one of {', '.join(MAGENTO_VERSIONS)}")
+
+    def before(self, version: str) -> bool:
+        """Whether the emulated release is older than ``version``."""
+        return version_key(self.magento_version) < version_key(version)
+
+    @property
+    def bearer_allowed(self) -> bool:
+        """Integration access tokens work as bearer tokens: always before 2.4.4, by opt-in since."""
+        return self.allow_bearer or self.before("2.4.4")
+
+    @property
+    def signature_methods(self) -> tuple[str, ...]:
+        """OAuth signature methods accepted: HMAC-SHA1 was dropped in 2.4.4."""
+        return ("HMAC-SHA1", "HMAC-SHA256") if self.before("2.4.4") else ("HMAC-SHA256",)
 
     def effective_workers(self) -> int | None:
         if self.workers is not None:

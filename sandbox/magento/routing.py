@@ -1,10 +1,11 @@
 """Route table, store-code scopes and the per-request context handed to service handlers.
 
 Route templates are the schema's own paths (``/V1/products/{sku}``), so statistics, schema checks and
-handlers all speak of the same route. Matching splits the raw path before percent-decoding, so a SKU sent
-as ``A%2FB`` arrives as one segment ``A/B`` (Apache ``AllowEncodedSlashes NoDecode``); among matching
-routes the one with most literal segments wins (``/V1/products/attributes/{code}`` before
-``/V1/products/{sku}``).
+handlers all speak of the same route. Matching splits the raw path before decoding, so a SKU sent as
+``A%2FB`` arrives as one segment ``A/B`` (Apache ``AllowEncodedSlashes NoDecode``); each path value is then
+decoded as PHP's ``urldecode`` does in ``Webapi\\Controller\\Rest\\Router\\Route::match`` (``+`` is a space,
+so a literal plus travels as ``%2B``). Among matching routes the one with most literal segments wins
+(``/V1/orders/items`` before ``/V1/orders/{id}``), which is the route Magento's ``Router::match`` keeps.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 if TYPE_CHECKING:
     from .model import Store
@@ -104,7 +105,7 @@ class Router:
                 if tmpl.startswith("{"):
                     if seg == "":
                         break
-                    params[tmpl[1:-1]] = unquote(seg)
+                    params[tmpl[1:-1]] = unquote_plus(seg)
                 elif tmpl != seg:
                     break
             else:

@@ -29,7 +29,6 @@ from .model import (
     Invoice,
     Order,
     OrderItem,
-    Product,
     StatusHistory,
     Store,
 )
@@ -134,6 +133,13 @@ def _split_tax(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
 
 
 # ---------------------------------------------------------------- rendering
+
+
+def base_key(key: str) -> str:
+    """The base-currency twin of an amount key; ``OrderInterface`` and the document interfaces shorten one."""
+    if key == "shipping_discount_tax_compensation_amount":
+        return "base_shipping_discount_tax_compensation_amnt"
+    return f"base_{key}"
 
 
 def render_address(address: Address, kind: str, order: Order, entity_id: int) -> dict[str, Any]:
@@ -287,7 +293,7 @@ def render_order(store: Store, order: Order) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in money_fields.items():
         out[key] = _n(value)
-        out[f"base_{key}"] = _n(value)
+        out[base_key(key)] = _n(value)
     out.update(
         {
             "base_currency_code": order.currency,
@@ -309,7 +315,7 @@ def render_order(store: Store, order: Order) -> dict[str, Any]:
             "is_virtual": 0,
             "order_currency_code": order.currency,
             "protect_code": f"{order.entity_id:06x}",
-            "quote_id": order.entity_id,
+            "quote_id": order.quote_id if order.quote_id is not None else order.entity_id,
             "remote_ip": "127.0.0.1",
             "shipping_description": order.shipping_description,
             "state": order.state,
@@ -346,16 +352,7 @@ def render_order(store: Store, order: Order) -> dict[str, Any]:
         "shipping_captured": _n(order.shipping_invoiced),
     }
     out["status_histories"] = [
-        {
-            "comment": h.comment,
-            "created_at": h.created_at,
-            "entity_id": h.entity_id,
-            "entity_name": h.entity_name,
-            "is_customer_notified": h.is_customer_notified,
-            "is_visible_on_front": h.is_visible_on_front,
-            "parent_id": order.entity_id,
-            "status": h.status,
-        }
+        render_history(order, h)
         for h in sorted(order.status_histories, key=lambda h: (h.created_at, h.entity_id), reverse=True)
     ]
     shipping_total = {
@@ -423,12 +420,7 @@ def _document_common(store: Store, order: Order, doc: Invoice | Creditmemo) -> d
     out: dict[str, Any] = {}
     for key, value in money_fields.items():
         out[key] = _n(value)
-        base = (
-            "base_shipping_discount_tax_compensation_amnt"
-            if key.startswith("shipping_discount_tax")
-            else f"base_{key}"
-        )
-        out[base] = _n(value)
+        out[base_key(key)] = _n(value)
     out.update(
         {
             "base_currency_code": order.currency,
@@ -678,18 +670,6 @@ class SalesHelper:
 
     # ------------------------------------------------------------ orders
 
-    def _unit_price(self, product: Product, when: str) -> Decimal:
-        special = self.store.special_prices.get(
-            f"1\x1f{product.sku.casefold()}"
-        ) or self.store.special_prices.get(f"0\x1f{product.sku.casefold()}")
-        price = product.values.get("price") or ZERO
-        if special is not None:
-            starts = special.price_from is None or special.price_from <= when
-            ends = special.price_to is None or when <= special.price_to
-            if starts and ends and special.price < price:
-                return Decimal(special.price)
-        return Decimal(price)
-
     def place_order(
         self,
         items: Sequence[tuple[str, int | Decimal] | tuple[str, int | Decimal, Decimal]],
@@ -706,15 +686,17 @@ class SalesHelper:
         lastname: str = "Shopper",
         address: Address | None = None,
     ) -> Order:
-        """Place an order as checkout would: ``items`` are ``(sku, qty)`` or ``(sku, qty, unit_price)``.
+        """Place an order through the checkout: ``items`` are ``(sku, qty)`` or ``(sku, qty, unit_price)``.
 
+        A cart is filled and submitted by the same code as the REST checkout (``checkout.place_cart``);
+        the arguments stand in for what a shopper and the store's configuration would choose.
         ``customer`` is a Customer, a customer id, or an e-mail for a guest order. Unit prices default to
         the catalogue price (special price when active); they include tax unless ``prices_include_tax`` is
         False. Selling a child of a configurable yields the parent/child item pair. Stock is not touched.
         """
+        from .checkout import helper_cart, place_cart
+
         store = self.store
-        pct = Decimal(str(discount_percent)) / 100
-        rate = Decimal(str(tax_rate))
         with store.lock:
             when = timestamp_text(created_at)
             cust: Customer | None = None
@@ -730,126 +712,28 @@ class SalesHelper:
             addr = address or (
                 cust.addresses[0] if cust and cust.addresses else Address(firstname=first, lastname=last)
             )
-            order_id = store.next_id("order")
-            order = Order(
-                entity_id=order_id,
-                increment_id=_increment(store.next_id("order_increment")),
-                customer_id=cust.id if cust else None,
-                customer_is_guest=cust is None,
-                customer_email=email,
-                customer_firstname=first,
-                customer_lastname=last,
-                customer_group_id=cust.group_id if cust else 0,
-                currency=currency or store.currency,
-                prices_include_tax=prices_include_tax,
-                tax_rate=rate,
-                payment_method=payment_method,
-                billing_address=addr,
-                shipping_address=addr,
-                billing_address_id=store.next_id("order_address"),
-                shipping_address_id=store.next_id("order_address"),
-                payment_id=store.next_id("order_payment"),
-                created_at=when,
-                updated_at=when,
-            )
             if not items:
                 raise bad_request("The order has no items.")
-            for entry in items:
-                sku, qty = entry[0], Decimal(str(entry[1]))
-                product = store.product_by_sku(sku)
-                if product is None:
-                    raise MagentoError(
-                        404, "The product that was requested doesn't exist. Verify the product and try again."
-                    )
-                unit = Decimal(str(entry[2])) if len(entry) > 2 else self._unit_price(product, when)
-                order.items.extend(self._order_lines(order, product, qty, unit, pct, when))
-            shipping = money(shipping_amount)
-            if prices_include_tax:
-                order.shipping_incl_tax = shipping
-                order.shipping_amount, order.shipping_tax_amount = _split_tax(shipping, rate)
-            else:
-                order.shipping_amount = shipping
-                order.shipping_tax_amount = money(shipping * rate)
-                order.shipping_incl_tax = shipping + order.shipping_tax_amount
-            store.orders[order.entity_id] = order
+            lines = [(e[0], Decimal(str(e[1])), Decimal(str(e[2])) if len(e) > 2 else None) for e in items]
+            cart = helper_cart(
+                store,
+                lines,
+                cust,
+                email,
+                addr,
+                payment_method=payment_method,
+                discount_percent=Decimal(str(discount_percent)),
+                shipping_price=Decimal(str(shipping_amount)),
+                tax_rate=Decimal(str(tax_rate)),
+                prices_include_tax=prices_include_tax,
+                currency=currency,
+                when=when,
+            )
+            order = place_cart(store, cart, created_at=when)
+            if cust is None:
+                order.customer_firstname, order.customer_lastname = first, last
         self._on_write()
         return order
-
-    def _order_lines(
-        self, order: Order, product: Product, qty: Decimal, unit: Decimal, pct: Decimal, when: str
-    ) -> list[OrderItem]:
-        store, rate = self.store, order.tax_rate
-        parents = store.parents_of(product.id)
-        parent = parents[0] if parents else None
-        if order.prices_include_tax:
-            price_incl = money(unit)
-            price = money(unit / (1 + rate))
-            row_incl = money(unit * qty)
-            row_total = money(row_incl / (1 + rate))
-            discount = money(row_incl * pct)
-            tax = money((row_incl - discount) * rate / (1 + rate))
-            compensation = row_incl - row_total - tax
-        else:
-            price = money(unit)
-            price_incl = money(unit * (1 + rate))
-            row_total = money(unit * qty)
-            discount = money(row_total * pct)
-            tax = money((row_total - discount) * rate)
-            row_incl = row_total + money(row_total * rate)
-            compensation = ZERO
-        weight = product.values.get("weight")
-        priced = OrderItem(
-            item_id=store.next_id("order_item"),
-            order_id=order.entity_id,
-            sku=product.sku,
-            name=str((parent or product).values.get("name") or product.sku),
-            product_id=(parent or product).id,
-            product_type="configurable" if parent else product.type_id,
-            qty_ordered=qty,
-            price=price,
-            price_incl_tax=price_incl,
-            original_price=money(unit),
-            row_total=row_total,
-            row_total_incl_tax=row_incl,
-            tax_amount=tax,
-            tax_percent=rate * 100,
-            discount_amount=discount,
-            discount_percent=pct * 100,
-            discount_tax_compensation_amount=compensation,
-            weight=weight,
-            created_at=when,
-            updated_at=when,
-        )
-        if parent is None:
-            return [priced]
-        option_values = []
-        for option in parent.configurable_options:
-            code = next(
-                (
-                    a.attribute_code
-                    for a in store.attributes.values()
-                    if a.attribute_id == option.attribute_id
-                ),
-                None,
-            )
-            value = to_int(product.values.get(code)) if code else None
-            if value is not None:
-                option_values.append((option.attribute_id, value))
-        priced.option_values = option_values
-        child = OrderItem(
-            item_id=store.next_id("order_item"),
-            order_id=order.entity_id,
-            sku=product.sku,
-            name=str(product.values.get("name") or product.sku),
-            product_id=product.id,
-            product_type=product.type_id,
-            parent_item_id=priced.item_id,
-            qty_ordered=qty,
-            weight=weight,
-            created_at=when,
-            updated_at=when,
-        )
-        return [priced, child]
 
     # ------------------------------------------------------------ invoices
 
@@ -1297,6 +1181,117 @@ def add_order_comment(call: Call) -> Any:
         raise not_found(ENTITY_NOT_FOUND)
     _add_history(call.store, order, call.body["statusHistory"])
     return True
+
+
+ORDER_ITEM_COLUMNS = frozenset(
+    {
+        "item_id",
+        "order_id",
+        "parent_item_id",
+        "quote_item_id",
+        "store_id",
+        "created_at",
+        "updated_at",
+        "product_id",
+        "product_type",
+        "sku",
+        "name",
+        "qty_ordered",
+        "qty_invoiced",
+        "qty_refunded",
+        "qty_canceled",
+        "qty_shipped",
+        "price",
+        "base_price",
+        "row_total",
+        "base_row_total",
+        "tax_amount",
+        "discount_amount",
+    }
+)
+ORDER_ITEM_COLLECTION = Collection(
+    ORDER_ITEM_COLUMNS,
+    frozenset(ORDER_ITEM_COLUMNS - {"created_at", "updated_at", "product_type", "sku", "name"}),
+    ("item_id",),
+)
+
+
+@route("GET", "/V1/orders/items", ORDERS)
+def list_order_items(call: Call) -> Any:
+    """``OrderItemRepository::getList`` over every order's items (``sales_order_item``)."""
+    pairs = [(order, item) for order in call.store.orders.values() for item in order.items]
+    criteria = parse_search_criteria(call.query, call.limits)
+    page, total = search(
+        pairs,
+        lambda pair: _flat(render_order_item(pair[0], pair[1], with_parent=False)),
+        criteria,
+        ORDER_ITEM_COLLECTION,
+        on_unknown=_unknown_column,
+    )
+    return {
+        "items": [render_order_item(order, item) for order, item in page],
+        "search_criteria": criteria.echo(),
+        "total_count": total,
+    }
+
+
+@route("GET", "/V1/orders/items/{id}", ORDERS)
+def get_order_item(call: Call) -> Any:
+    wanted = to_int(call.param("id"))
+    for order in call.store.orders.values():
+        for item in order.items:
+            if item.item_id == wanted:
+                return render_order_item(order, item)
+    raise not_found(ENTITY_NOT_FOUND)
+
+
+@route("GET", "/V1/orders/{id}/comments", ORDERS)
+def list_order_comments(call: Call) -> Any:
+    """``OrderService::getCommentsList``: history rows whose ``parent_id`` is the id (unknown id: none)."""
+    raw_id = call.param("id")
+    order = call.store.orders.get(to_int(raw_id) or -1)
+    histories = sorted(order.status_histories, key=lambda h: h.entity_id) if order is not None else []
+    return {
+        "items": [render_history(order, h) for h in histories] if order is not None else [],
+        "search_criteria": {
+            "filter_groups": [{"filters": [{"field": "parent_id", "value": raw_id, "condition_type": "eq"}]}]
+        },
+        "total_count": len(histories),
+    }
+
+
+def render_history(order: Order, history: StatusHistory) -> dict[str, Any]:
+    return {
+        "comment": history.comment,
+        "created_at": history.created_at,
+        "entity_id": history.entity_id,
+        "entity_name": history.entity_name,
+        "is_customer_notified": history.is_customer_notified,
+        "is_visible_on_front": history.is_visible_on_front,
+        "parent_id": order.entity_id,
+        "status": history.status,
+    }
+
+
+def _no_comments(raw_id: str) -> Any:
+    """Invoices and credit memos carry no comments in the sandbox; the list answers as an empty one."""
+    return {
+        "items": [],
+        "search_criteria": {
+            "filter_groups": [{"filters": [{"field": "parent_id", "value": raw_id, "condition_type": "eq"}]}]
+        },
+        "total_count": 0,
+    }
+
+
+@route("GET", "/V1/invoices/{id}/comments", INVOICES)
+def list_invoice_comments(call: Call) -> Any:
+    return _no_comments(call.param("id"))
+
+
+@route("GET", "/V1/creditmemo/{id}/comments", CREDITMEMOS)
+def list_creditmemo_comments(call: Call) -> Any:
+    return _no_comments(call.param("id"))
 
 
 @route("GET", "/V1/invoices", INVOICES)

@@ -3,8 +3,8 @@
 Three uses:
 
 - ``bind_request``: what Magento's ``ServiceInputProcessor`` does to a JSON body before a service sees it
-  (required parameters, unknown properties refused, values checked against the declared scalar types,
-  camelCase property names accepted). The sandbox's handlers receive the bound body.
+  (parameters under their camelCase or snake_case names, required ones, unknown nested properties
+  refused, scalar types coerced or refused). The sandbox's handlers receive the bound body.
 - ``validate_request`` / ``validate_response``: jsonschema (Draft 4, ``$ref`` into ``definitions``) against
   the operation's body or response schema. Requests are checked strictly (no properties beyond the
   schema); ``null`` is accepted anywhere because Magento emits ``null`` for required-but-empty fields and
@@ -30,7 +30,7 @@ from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 from jsonschema.validators import extend
 
-from .errors import MagentoError, bad_request, required_field
+from .errors import bad_request, internal_error, required_field
 
 SCHEMA_FILE = Path(__file__).with_name("schema") / "magento-2.4.7-admin-rest-schema.json"
 
@@ -60,6 +60,10 @@ KNOWN_DEVIATIONS: dict[str, Any] = {
         # e.g. "3418" (IMG tutorial, ENDPOINTS.md; CFG tutorial for option ids).
         ("post", "/V1/products/{sku}/media", "200"): _NUMERIC_STRING,
         ("post", "/V1/configurable-products/{sku}/options", "200"): _NUMERIC_STRING,
+        # QuoteManagement::placeOrder answers the new order's id as the database gave it.
+        ("post", "/V1/guest-carts/{cartId}/payment-information", "200"): _NUMERIC_STRING,
+        ("put", "/V1/guest-carts/{cartId}/order", "200"): _NUMERIC_STRING,
+        ("put", "/V1/carts/{cartId}/order", "200"): _NUMERIC_STRING,
         # Void service methods answer 200 with an empty JSON array (MSI docs); the schema lists no 200.
         ("post", "/V1/inventory/source-items", "200"): _EMPTY_ARRAY,
         ("post", "/V1/inventory/source-items-delete", "200"): _EMPTY_ARRAY,
@@ -180,6 +184,20 @@ def _strict_definitions() -> dict[str, Any]:
     return strict
 
 
+@functools.cache
+def _closed_definitions() -> dict[str, Any]:
+    """Definitions for output: every object closed (``additionalProperties: false``), ``required`` kept.
+
+    The published schema never closes an object, so a misspelt or invented key would pass unseen; the
+    response check closes them all (Magento renders exactly the getters of the interface).
+    """
+    closed = copy.deepcopy(definitions())
+    for schema in closed.values():
+        if schema.get("type") == "object" and "properties" in schema:
+            schema.setdefault("additionalProperties", False)
+    return closed
+
+
 _validators: dict[tuple[str, ...], Any] = {}
 _validators_lock = threading.Lock()
 
@@ -188,7 +206,7 @@ def _validator(key: tuple[str, ...], schema: dict[str, Any], strict: bool) -> An
     with _validators_lock:
         found = _validators.get(key)
         if found is None:
-            root = {**schema, "definitions": _strict_definitions() if strict else definitions()}
+            root = {**schema, "definitions": _strict_definitions() if strict else _closed_definitions()}
             found = _NullableDraft4(root)
             _validators[key] = found
         return found
@@ -252,23 +270,65 @@ class Recorder:
 
 
 # ---------------------------------------------------------------- request binding
+#
+# ``Framework\Webapi\ServiceInputProcessor`` (with ``Reflection\TypeProcessor``) is the referee:
+# - ``process``: each service parameter is read under its own name or its snake_case form
+#   (``stockItem`` / ``stock_item``); PHP ``isset`` makes a null value count as missing; every missing
+#   parameter without a default is collected into one ``InputException`` (one error: its own message,
+#   several: "One or more input exceptions have occurred." with ``errors``); other top-level keys are
+#   ignored.
+# - ``_createFromArray``: nested keys are snake or camel case; an unknown key is an ``InputException``
+#   ``"%fieldName" is not supported...`` naming the UpperCamelCase property; a scalar where an object is
+#   expected becomes an empty object; a string holding a ``<script>`` element is refused.
+# - ``processComplexTypes``: a non-array where an array of objects is expected is "Not all parameters
+#   valid.".
+# - ``processSimpleAndAnyType`` / ``setType``: int and float need ``is_numeric`` (a float is truncated to
+#   an int), any scalar is a bool (``filter_var``), arrays are not scalars. Its ``SerializationException``
+#   is wrapped once per enclosing data-object property (``Error occurred during "%field_name" processing.``)
+#   and answered as a rendered message without parameters.
 
+_PHP_SNAKE = re.compile(r"(?<=\w)(?=[A-Z])")
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
+
+
+class _SerializationError(Exception):
+    """A value that cannot take its declared type; rendered text, as PHP hands it on."""
+
+
+class _UnsupportedField(Exception):
+    """A nested key that names no property of its data object."""
+
+    def __init__(self, field_name: str) -> None:
+        super().__init__(field_name)
+        self.field_name = field_name
 
 
 def _snake(name: str) -> str:
     return _CAMEL.sub("_", name).lower()
 
 
+def snake_parameter(name: str) -> str:
+    """The snake_case form ``ServiceInputProcessor::process`` also accepts for a parameter name."""
+    return _PHP_SNAKE.sub("_", name).lower()
+
+
 def _upper_camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
 
-def _type_error(value: Any, type_name: str) -> MagentoError:
-    shown = value if isinstance(value, str) else json.dumps(value)
-    return bad_request(
-        'The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
-        {"value": shown, "type": type_name},
+def _php_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _type_error(value: Any, type_name: str) -> _SerializationError:
+    return _SerializationError(
+        f'The "{_php_string(value)}" value\'s type is invalid. The "{type_name}" type was expected. '
+        "Verify and try again."
     )
 
 
@@ -278,8 +338,17 @@ def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-_INT = re.compile(r"^\s*-?\d+\s*$")
-_FLOAT = re.compile(r"^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+_NUMERIC = re.compile(r"^[ \t\n\r\v\f]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[ \t\n\r\v\f]*$")
+_TRUE_WORDS = frozenset({"1", "true", "on", "yes"})
+
+
+def _is_numeric(value: Any) -> bool:
+    """PHP ``is_numeric``."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and bool(_NUMERIC.match(value))
 
 
 def php_interface(definition: str) -> str:
@@ -294,68 +363,83 @@ def php_interface(definition: str) -> str:
     return "\\Magento\\" + camel(module) + "\\Api\\Data\\" + camel(rest)
 
 
+def _bind_object(value: Any, schema: dict[str, Any], limit: int | None) -> dict[str, Any]:
+    props = schema["properties"]
+    out: dict[str, Any] = {}
+    for key, item in (value if isinstance(value, dict) else {}).items():
+        name = key if key in props else _snake(key)
+        if name not in props:
+            raise _UnsupportedField(_upper_camel(_snake(key)))
+        try:
+            bound = _bind(item, props[name], None if name == "custom_attributes" else limit)
+        except _SerializationError as error:
+            raise _SerializationError(f'Error occurred during "{key}" processing. {error}') from None
+        if isinstance(bound, str) and _SCRIPT.search(bound):
+            raise bad_request('"%field_name" does not contains valid value.', {"field_name": key})
+        out[name] = bound
+    return out
+
+
 def _bind(value: Any, schema: dict[str, Any], limit: int | None = None) -> Any:
     schema = _resolve(schema)
     kind = schema.get("type")
-    if value is None:
-        # ServiceInputProcessor builds an empty data object from null; other nulls stay null.
-        return {} if kind == "object" and "properties" in schema else None
     if kind == "object" and "properties" in schema:
-        if not isinstance(value, dict):
-            raise _type_error(value, "array")
-        props = schema["properties"]
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            name = key if key in props else _snake(key)
-            if name not in props:
-                raise bad_request(
-                    '"%fieldName" is not supported. Correct the field name and try again.',
-                    {"fieldName": _upper_camel(_snake(key))},
-                )
-            out[name] = _bind(item, props[name], None if name == "custom_attributes" else limit)
-        return out
+        # a null or a scalar builds an empty data object
+        return _bind_object(value, schema, limit)
+    if value is None:
+        return None
     if kind == "array":
         if isinstance(value, dict) and all(k.isdigit() for k in value):
             value = [value[k] for k in sorted(value, key=int)]
-        if not isinstance(value, list):
-            raise _type_error(value, "array")
         items = schema.get("items", {})
         item_ref = items.get("$ref", "")
+        if not isinstance(value, list):
+            if item_ref:
+                raise bad_request("Not all parameters valid.")
+            raise _type_error(value, "array")
         if limit is not None and item_ref and len(value) > limit:
             raise bad_request(
                 'Maximum items of type "%type" is %max',
                 {"type": php_interface(item_ref.rsplit("/", 1)[1]), "max": limit},
             )
         return [_bind(v, items, limit) for v in value]
-    if kind == "integer":
-        if isinstance(value, bool) or not (
-            isinstance(value, int) or (isinstance(value, str) and _INT.match(value))
-        ):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise _type_error(value, "int")
+    if isinstance(value, dict | list):
+        if kind in ("integer", "number", "boolean", "string"):
+            raise _SerializationError(
+                f'The "Array" value\'s type is invalid. The "{_SCALAR_NAMES[kind]}" type was expected. '
+                "Verify and try again."
+            )
         return value
-    if kind == "number":
-        if isinstance(value, bool) or not (
-            isinstance(value, int | float) or (isinstance(value, str) and _FLOAT.match(value))
-        ):
-            raise _type_error(value, "float")
+    if kind in ("integer", "number"):
+        if not _is_numeric(value):
+            raise _type_error(value, _SCALAR_NAMES[kind])
+        if kind == "integer" and isinstance(value, float):
+            return int(value)
         return value
     if kind == "boolean":
         if isinstance(value, bool) or value in (0, 1, "0", "1", "true", "false", ""):
             return value
-        raise _type_error(value, "bool")
-    if kind == "string":
-        if isinstance(value, dict | list):
-            raise _type_error(value, "string")
-        return value
+        return isinstance(value, str) and value.strip().lower() in _TRUE_WORDS
     return value
 
 
-def bind_request(method: str, path_template: str, body: Any, array_limit: int | None = None) -> Any:
+_SCALAR_NAMES = {"integer": "int", "number": "float", "boolean": "bool", "string": "string"}
+
+
+def bind_request(
+    method: str,
+    path_template: str,
+    body: Any,
+    array_limit: int | None = None,
+    *,
+    unknown_field_crashes: bool = False,
+) -> Any:
     """Check and normalise a request body as Magento's input processor would; raise MagentoError.
 
+    Answers a dict keyed by the service's parameter names (camelCase, as the schema spells them).
     ``array_limit`` (input limits on) caps every array of data objects, as ``EntityArrayValidator`` does.
+    ``unknown_field_crashes``: releases before 2.4.7 let ``NameFinder``'s LogicException for an unknown
+    nested key escape, which the error processor masks as a 500.
     """
     schema = body_schema(method, path_template)
     if schema is None:
@@ -364,12 +448,33 @@ def bind_request(method: str, path_template: str, body: Any, array_limit: int | 
         body = {}
     if not isinstance(body, dict):
         raise bad_request("Decoding error.")
-    for name in schema.get("required", []):
-        if body.get(name) is None:
-            raise required_field(name)
-    props = schema.get("properties", {})
-    out = dict(body)
-    for name, value in body.items():
-        if name in props:
-            out[name] = _bind(value, props[name], array_limit)
+    required = set(schema.get("required", []))
+    out: dict[str, Any] = {}
+    missing: list[str] = []
+    for name, prop in schema.get("properties", {}).items():
+        value = body.get(name)
+        if value is None:
+            value = body.get(snake_parameter(name))
+        if value is None:
+            if name in required:
+                missing.append(name)
+            continue
+        try:
+            out[name] = _bind(value, prop, array_limit)
+        except _SerializationError as error:
+            raise bad_request(str(error)) from None
+        except _UnsupportedField as error:
+            if unknown_field_crashes:
+                raise internal_error() from None
+            raise bad_request(
+                '"%fieldName" is not supported. Correct the field name and try again.',
+                {"fieldName": error.field_name},
+            ) from None
+    if len(missing) == 1:
+        raise required_field(missing[0])
+    if missing:
+        raise bad_request(
+            "One or more input exceptions have occurred.",
+            errors=[required_field(name).body() for name in missing],
+        )
     return out

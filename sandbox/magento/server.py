@@ -23,7 +23,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from . import catalog, categories, inventory, prices, sales, stores  # noqa: F401  (route registration)
+from . import (  # noqa: F401  (route registration)
+    catalog,
+    categories,
+    checkout,
+    inventory,
+    prices,
+    product_meta,
+    sales,
+    stores,
+)
 from .auth import Authenticator
 from .errors import DEADLOCK, NO_ROUTE, MagentoError, bad_request, internal_error, not_found, unauthorized
 from .model import Source, Store
@@ -200,6 +209,9 @@ class App:
         path, _, query_text = raw_path.partition("?")
         if path.startswith("/__sandbox"):
             return self.control(method, path, body)
+        if path == "/magento_version" and method == "GET":
+            # Magento_Version's storefront page: only major.minor and the edition, never the patch level
+            return Reply(body=b"Magento/2.4 (Community)", content_type="text/html; charset=UTF-8")
         scoped = split_scope(path, self.store.store_codes)
         if scoped is None:
             self.stats.count(f"{method} (no route)", 0)
@@ -278,7 +290,11 @@ class App:
                     self.auth.check(method, url, headers, matched_route.resource)
                 body = self._decode(method, headers, raw_body, parsed)
                 body = bind_request(
-                    method, template, body, self.options.array_limit if self.options.input_limits else None
+                    method,
+                    template,
+                    body,
+                    self.options.array_limit if self.options.input_limits else None,
+                    unknown_field_crashes=self.options.before("2.4.7"),
                 )
                 call = Call(
                     method, template, params, query, body, scope, self.store, self.options, self.limits

@@ -67,7 +67,10 @@ def test_given_one_invalid_item_then_whole_batch_rejected(store_with) -> None:
         assert items(client) == []
         typed = [{"sku": "B", "source_code": "akl", "quantity": "lots", "status": 1}]
         response = client.post("/V1/inventory/source-items", json={"sourceItems": typed})
-        assert response.json()["parameters"] == {"value": "lots", "type": "float"}  # input processor first
+        assert response.json() == {  # the input processor answers first, with a rendered message
+            "message": 'Error occurred during "quantity" processing. '
+            'The "lots" value\'s type is invalid. The "float" type was expected. Verify and try again.'
+        }
 
 
 def test_given_unknown_source_then_batch_fails_on_save(sandbox_client) -> None:

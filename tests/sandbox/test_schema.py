@@ -49,6 +49,30 @@ def test_validate_response_knows_magento_output_shapes() -> None:
     assert validate_response("GET", "/V1/products/{sku}", 200, {"name": "no sku"}) != []
 
 
+def test_validate_response_refuses_keys_the_interface_does_not_have() -> None:
+    product = {"sku": "A", "name": "A", "attribute_set_id": 4, "price": 1, "type_id": "simple"}
+    assert validate_response("GET", "/V1/products/{sku}", 200, product) == []
+    assert validate_response("GET", "/V1/products/{sku}", 200, {**product, "colour": "red"}) != []
+    nested = {**product, "extension_attributes": {"website_ids": [1], "websites": [1]}}
+    [problem] = validate_response("GET", "/V1/products/{sku}", 200, nested)
+    assert "websites" in problem and problem.startswith("extension_attributes:")
+    # a required getter without a value is printed as null and accepted
+    assert validate_response("GET", "/V1/products/{sku}", 200, {**product, "sku": None}) == []
+
+
+def test_order_amount_keys_are_the_interface_names(magento_sandbox: MagentoSandbox) -> None:
+    magento_sandbox.catalog.add_product("A", "A", 10, qty=3)
+    order = magento_sandbox.sales.place_order([("A", 1)], "guest@example.com")
+    magento_sandbox.sales.invoice(order.entity_id)
+    client = SandboxClient(magento_sandbox.base_url)
+    rendered = client.get(f"/V1/orders/{order.entity_id}").json()
+    assert "base_shipping_discount_tax_compensation_amnt" in rendered
+    assert "base_shipping_discount_tax_compensation_amount" not in rendered
+    assert validate_response("GET", "/V1/orders/{id}", 200, rendered) == []
+    invoices = client.get("/V1/invoices", params=search_query()).json()
+    assert validate_response("GET", "/V1/invoices", 200, invoices) == []
+
+
 def _tour(store: MagentoSandbox, client: SandboxClient) -> None:
     """Exercise every route, with successes and failures, through real HTTP."""
     ok = lambda r: r.status_code == 200  # noqa: E731
@@ -214,6 +238,11 @@ def _tour(store: MagentoSandbox, client: SandboxClient) -> None:
     client.get(f"/V1/invoices/{invoice_id}")
     client.get("/V1/creditmemos", params=search_query())
     client.get(f"/V1/creditmemo/{memo_id}")
+    client.get(f"/V1/orders/{order.entity_id}/comments")
+    client.get("/V1/orders/items", params=search_query(filters=[[("order_id", order.entity_id, "eq")]]))
+    client.get(f"/V1/orders/items/{order.items[0].item_id}")
+    client.get(f"/V1/invoices/{invoice_id}/comments")
+    client.get(f"/V1/creditmemo/{memo_id}/comments")
     client.get("/V1/customers/search", params=search_query())
     client.get(f"/V1/customers/{customer.id}")
     client.post(
@@ -227,6 +256,59 @@ def _tour(store: MagentoSandbox, client: SandboxClient) -> None:
         "/V1/store/storeConfigs",
     ):
         client.get(path)
+    # storefront checkout
+    store.store.coupons["FIVE"] = Decimal(5)
+    guest = SandboxClient(store.base_url, oauth=None)
+    cart = guest.post("/V1/guest-carts").json()
+    guest.get(f"/V1/guest-carts/{cart}")
+    item = guest.post(f"/V1/guest-carts/{cart}/items", json={"cartItem": {"sku": "PLAIN", "qty": 2}}).json()
+    guest.post(f"/V1/guest-carts/{cart}/items", json={"cartItem": {"sku": "TEE-R-S", "qty": 1}})
+    guest.get(f"/V1/guest-carts/{cart}/items")
+    guest.delete(f"/V1/guest-carts/{cart}/items/{item['item_id']}")
+    guest.put(f"/V1/guest-carts/{cart}/coupons/FIVE")
+    address = {"firstname": "A", "lastname": "B", "street": ["1 St"], "city": "Akl", "postcode": "1010",
+               "country_id": "NZ", "telephone": "1"}  # fmt: skip
+    shipping = {
+        "addressInformation": {
+            "shipping_address": address,
+            "shipping_carrier_code": "flatrate",
+            "shipping_method_code": "flatrate",
+        }
+    }
+    guest.post(f"/V1/guest-carts/{cart}/estimate-shipping-methods", json={"address": address})
+    guest.post(f"/V1/guest-carts/{cart}/shipping-information", json=shipping)
+    guest.get(f"/V1/guest-carts/{cart}/payment-methods")
+    guest.get(f"/V1/guest-carts/{cart}/totals")
+    pay = {"email": "g@example.com", "paymentMethod": {"method": "checkmo"}, "billingAddress": address}
+    guest.post(f"/V1/guest-carts/{cart}/payment-information", json=pay)
+    second = guest.post("/V1/guest-carts").json()
+    guest.post(f"/V1/guest-carts/{second}/items", json={"cartItem": {"sku": "PLAIN", "qty": 1}})
+    guest.post(f"/V1/guest-carts/{second}/shipping-information", json=shipping)
+    guest.put(f"/V1/guest-carts/{second}/order", json={"paymentMethod": {"method": "checkmo"}})
+    mine = client.post(f"/V1/customers/{customer.id}/carts").json()
+    client.get(f"/V1/carts/{mine}")
+    line = client.post(f"/V1/carts/{mine}/items", json={"cartItem": {"sku": "PLAIN", "qty": 1}}).json()
+    client.post(f"/V1/carts/{mine}/items", json={"cartItem": {"sku": "TEE-R-S", "qty": 1}})
+    client.get(f"/V1/carts/{mine}/items")
+    client.delete(f"/V1/carts/{mine}/items/{line['item_id']}")
+    client.put(f"/V1/carts/{mine}/coupons/FIVE")
+    client.post(f"/V1/carts/{mine}/estimate-shipping-methods", json={"address": address})
+    client.post(f"/V1/carts/{mine}/shipping-information", json=shipping)
+    client.get(f"/V1/carts/{mine}/payment-methods")
+    client.get(f"/V1/carts/{mine}/totals")
+    client.put(f"/V1/carts/{mine}/order", json={"paymentMethod": {"method": "banktransfer"}})
+    client.get(f"/V1/carts/{mine}")
+    # catalog extras
+    client.get("/V1/products/attribute-sets/sets/list", params=search_query())
+    client.get("/V1/products/attribute-sets/4")
+    client.get("/V1/products/attribute-sets/4/attributes")
+    client.get("/V1/products/types")
+    client.get("/V1/products/links/types")
+    link = {"sku": "PLAIN", "link_type": "related", "linked_product_sku": "TEE-R-S", "position": 1}
+    client.post("/V1/products/PLAIN/links", json={"items": [link]})
+    client.get("/V1/products/PLAIN/links/related")
+    client.delete("/V1/products/PLAIN/links/related/TEE-R-S")
+    client.get("/V1/stockStatuses/PLAIN")
     client.delete("/V1/products/DUP")
     client.delete("/V1/configurable-products/TEE/children/TEE-R-S")
     client.delete(f"/V1/configurable-products/TEE/options/{options[0]['id']}")

@@ -119,11 +119,12 @@ def run(
 @app.command()
 def check(tenant: TenantOption) -> None:
     """Onboarding preflight: the secret, Magento and CI Office, each problem with what to fix."""
-    from kudos_sync.preflight import check_ci_office, check_magento
+    from kudos_sync.preflight import check_ci_office, check_magento, check_magento_version
 
     try:
         with tenant_adapters(_tenant(tenant)) as adapters:
             findings = [*check_magento(adapters.config, adapters.magento)]
+            findings += check_magento_version(adapters.config, adapters.magento)
             findings += check_ci_office(adapters.config, adapters.ci_office_engine())
     except SyncError as exc:
         console.print(f"[red]x[/red] secret {secret_name(tenant)}: {exc}")

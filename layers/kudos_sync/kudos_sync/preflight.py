@@ -14,9 +14,11 @@ from sqlalchemy.engine import Engine
 
 from kudos_sync.ci_office import schema as ci
 from kudos_sync.ci_office.server import ServerFacts, describe_server, schema_problems
-from kudos_sync.config import GuestPolicy, TenantConfig
+from kudos_sync.config import GuestPolicy, OAuthAuth, TenantConfig
 from kudos_sync.domain.errors import SyncError
+from kudos_sync.magento.auth import BearerSigner, OAuthSigner, RequestSigner, bearer_for
 from kudos_sync.magento.client import MagentoClient
+from kudos_sync.magento.errors import MagentoConfigurationError
 
 
 @dataclass(frozen=True)
@@ -253,3 +255,57 @@ def _schema_findings(engine: Engine) -> list[Finding]:
     if not problems:
         return [Finding(check, True, "tables, columns and unique keys as expected")]
     return [Finding(check, False, problem.problem, problem.fix) for problem in problems]
+
+
+SUPPORTED_RELEASES = "2.4.2 to 2.4.7"
+_RELEASE_PROBE = "/V1/store/storeViews"
+
+
+def check_magento_version(config: TenantConfig, magento: MagentoClient) -> list[Finding]:
+    """Which release line the store behaves as, told from what it accepts.
+
+    Magento never reports its patch level over REST, but 2.4.4 changed two things the service meets:
+    HMAC-SHA1 signatures are refused (2.4.2 and 2.4.3 accept them beside HMAC-SHA256) and an integration
+    token works as a bearer token only when the store allows it (always before 2.4.4). One probe per
+    question, on a cheap read; the run itself always signs with HMAC-SHA256, which every release takes.
+    """
+    settings = config.magento
+    auth = settings.auth
+
+    def accepted(signer: RequestSigner) -> bool:
+        probe = MagentoClient(settings, magento.sync, session=magento.session, signer=signer)
+        try:
+            probe.get(_RELEASE_PROBE, record="release probe")
+        except MagentoConfigurationError as exc:
+            if exc.status in (400, 401):
+                return False
+            raise
+        finally:
+            probe.close()
+        return True
+
+    def release() -> tuple[bool, str]:
+        if isinstance(auth, OAuthAuth):
+            sha1 = accepted(OAuthSigner(auth, "HMAC-SHA1"))
+            bearer = accepted(bearer_for(auth))
+            line = (
+                "2.4.2 or 2.4.3 (HMAC-SHA1 still accepted)" if sha1 else "2.4.4 or newer (HMAC-SHA1 refused)"
+            )
+            as_bearer = "also works" if bearer else "does not work"
+            return (
+                True,
+                f"Magento {line}; signing HMAC-SHA256; the token alone {as_bearer} as a bearer token",
+            )
+        if accepted(BearerSigner(auth)):
+            return True, "bearer token accepted (2.4.2/2.4.3, or 2.4.4+ allowing standalone bearer tokens)"
+        return False, "bearer token refused: Magento 2.4.4+ that does not allow standalone bearer tokens"
+
+    return [
+        _attempt(
+            f"magento release ({SUPPORTED_RELEASES} supported)",
+            "on 2.4.4+ set Stores > Configuration > Services > OAuth > Consumer Settings > Allow OAuth "
+            "Access Tokens to be used as standalone Bearer tokens to Yes, or store the four OAuth "
+            "credentials instead",
+            release,
+        )
+    ]

@@ -36,7 +36,7 @@ from requests.adapters import HTTPAdapter
 
 from kudos_sync.config import MagentoSettings, SyncSettings
 from kudos_sync.domain.errors import ConfigurationError
-from kudos_sync.magento.auth import signer_for
+from kudos_sync.magento.auth import RequestSigner, signer_for
 from kudos_sync.magento.errors import (
     AmbiguousWriteError,
     MagentoConfigurationError,
@@ -254,13 +254,14 @@ class MagentoClient:
         retry: RetryPolicy | None = None,
         increase_after: int = 10,
         connect_timeout: float | None = None,
+        signer: RequestSigner | None = None,
     ) -> None:
         self.settings = settings
         self.sync = sync
         self.retry = retry or RetryPolicy()
         self.limiter = AdaptiveLimiter(sync.concurrency, increase_after=increase_after)
         self.stats = RequestStats()
-        self._signer = signer_for(settings.auth)
+        self._signer = signer or signer_for(settings.auth)  # another signer only for preflight probes
         self._sleep = sleep
         self._monotonic = monotonic
         self._rng = rng or random.Random()
