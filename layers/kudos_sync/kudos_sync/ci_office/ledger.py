@@ -26,10 +26,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Table, func, insert, literal, select, update
+from sqlalchemy import Column, Connection, Engine, func, insert, literal, select, update
 from sqlalchemy import exc as sa_exc
 
 from kudos_sync.ci_office import schema as s
+from kudos_sync.ci_office.document_tables import tables_for
 from kudos_sync.ci_office.engine import WRITE_OPTIONS
 from kudos_sync.ci_office.errors import translate, translate_db_errors
 from kudos_sync.domain.codes import code_key
@@ -45,49 +46,6 @@ from kudos_sync.sync.ports import Clock
 
 IN_CHUNK = 1000  # SQL Server allows 2100 parameters per statement
 _ATTEMPTS = 3  # unique-key races (a customer created by a concurrent import) are retried
-
-
-@dataclass(frozen=True)
-class _Tables:
-    """The header, line and money tables of one document kind, and their differing column names."""
-
-    header: Table
-    date_column: Column[Any]
-    lines: Table
-    line_document: Column[Any]
-    money: Table
-    money_document: Column[Any]
-    money_date: str
-    counter: str
-    stock_sign: int  # -1: an invoice takes stock out; +1: a credit note returns it
-
-
-_INVOICE = _Tables(
-    header=s.invoices,
-    date_column=s.invoices.c.invoice_date,
-    lines=s.invoice_lines,
-    line_document=s.invoice_lines.c.invoice_number,
-    money=s.payments,
-    money_document=s.payments.c.invoice_number,
-    money_date="payment_date",
-    counter="invoice",
-    stock_sign=-1,
-)
-_CREDIT_NOTE = _Tables(
-    header=s.credit_notes,
-    date_column=s.credit_notes.c.credit_date,
-    lines=s.credit_note_lines,
-    line_document=s.credit_note_lines.c.credit_note_number,
-    money=s.refunds,
-    money_document=s.refunds.c.credit_note_number,
-    money_date="refund_date",
-    counter="credit_note",
-    stock_sign=+1,
-)
-
-
-def _tables(kind: DocumentKind) -> _Tables:
-    return _INVOICE if kind is DocumentKind.INVOICE else _CREDIT_NOTE
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -180,7 +138,7 @@ class SqlLedger:
 
     @staticmethod
     def _existing(conn: Connection, kind: DocumentKind, magento_entity_id: int) -> ImportOutcome | None:
-        t = _tables(kind)
+        t = tables_for(kind)
         row = conn.execute(
             select(t.header.c.number, t.header.c.customer_code).where(
                 t.header.c.magento_entity_id == magento_entity_id
@@ -221,7 +179,7 @@ class SqlLedger:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _import(self, conn: Connection, document: LedgerDocument, record: str) -> ImportOutcome:
-        t = _tables(document.kind)
+        t = tables_for(document.kind)
         total = _whole_cents(document.total, "total", record)
         tax_total = _whole_cents(document.tax_total, "tax_total", record)
         existing = self._existing(conn, document.kind, document.magento_entity_id)
