@@ -28,6 +28,8 @@ _POOL_SIZE = 1
 _MAX_OVERFLOW = 1
 _POOL_RECYCLE_SECONDS = 300  # below the idle timeouts of NAT gateways and SQL Server proxies
 _SQLITE_BUSY_SECONDS = 30.0
+# SQLAlchemy's error text and echo logs otherwise carry each statement's parameters (customer data).
+_HIDE_PARAMETERS: dict[str, Any] = {"hide_parameters": True}
 
 
 def create_ci_office_engine(settings: CiOfficeSettings, **engine_options: Any) -> Engine:
@@ -43,7 +45,7 @@ def create_ci_office_engine(settings: CiOfficeSettings, **engine_options: Any) -
             return _create_mssql_engine(url, settings, engine_options)
         if backend == "sqlite":
             return _create_sqlite_engine(url, engine_options)
-        return create_engine(url, pool_pre_ping=True, **engine_options)
+        return create_engine(url, pool_pre_ping=True, **{**_HIDE_PARAMETERS, **engine_options})
     except (NoSuchModuleError, ArgumentError, ImportError):
         raise ConfigurationError(
             f"CI Office url uses an unsupported driver ({url.drivername}); use mssql+pymssql"
@@ -65,6 +67,7 @@ def _create_mssql_engine(url: Any, settings: CiOfficeSettings, engine_options: d
         "max_overflow": _MAX_OVERFLOW,
         "pool_recycle": _POOL_RECYCLE_SECONDS,
         "pool_timeout": settings.login_timeout_seconds,
+        **_HIDE_PARAMETERS,
         **engine_options,
     }
     return create_engine(url, connect_args=connect_args, **options)
@@ -75,7 +78,7 @@ def _create_sqlite_engine(url: Any, engine_options: dict[str, Any]) -> Engine:
     # `timeout` is SQLite's busy timeout: how long a writer waits for another's lock.
     connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": _SQLITE_BUSY_SECONDS}
     connect_args.update(engine_options.pop("connect_args", {}))
-    options: dict[str, Any] = dict(engine_options)
+    options: dict[str, Any] = {**_HIDE_PARAMETERS, **engine_options}
     if in_memory:
         options.setdefault("poolclass", StaticPool)  # one shared connection, or every thread sees its own DB
     engine = create_engine(url, connect_args=connect_args, **options)
