@@ -1,7 +1,8 @@
 """Building the SQLAlchemy engine for a tenant's CI Office database.
 
-- SQL Server (`mssql+pymssql://...`, production): TLS required when `encrypt` is set (FreeTDS
-  `encryption="require"`), a login timeout, `datetime2` round trips, and a pool of one or two
+- SQL Server (`mssql+pymssql://...`, production): TLS required and the certificate validated
+  (`transport.py`: TDS 7.4, FreeTDS `encryption="require"`, weakening options refused off
+  loopback), a login timeout, `datetime2` round trips, and a pool of one or two
   connections with pre-ping, because one Lambda invocation runs one sync at a time.
 - PostgreSQL (CI): as given, with pre-ping.
 - SQLite (demo, fast tests): foreign keys on, WAL journal, a busy timeout, usable from several threads,
@@ -17,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
+from kudos_sync.ci_office.transport import mssql_connect_args
 from kudos_sync.config import CiOfficeSettings
 from kudos_sync.domain.errors import ConfigurationError
 
@@ -58,8 +60,7 @@ def _create_mssql_engine(url: Any, settings: CiOfficeSettings, engine_options: d
         connect_args.update(
             login_timeout=settings.login_timeout_seconds, use_datetime2=True, appname="kudos-sync"
         )
-        if settings.encrypt:
-            connect_args["encryption"] = "require"  # FreeTDS: TLS or no connection
+        connect_args.update(mssql_connect_args(url, settings.encrypt, settings.ca_bundle_pem))
     connect_args.update(engine_options.pop("connect_args", {}))
     options: dict[str, Any] = {
         "pool_pre_ping": True,
