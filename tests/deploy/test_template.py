@@ -554,7 +554,7 @@ def test_the_documented_200_tenants_fit_in_one_stack() -> None:
     assert len(root["Resources"]) == shared + DOCUMENTED_TENANTS < MAX_STACK_RESOURCES
     assert len(of_type(root["Resources"], TENANT_STACK_TYPE)) == DOCUMENTED_TENANTS
     # The most tenants the resource limit alone would allow (docs/operations.md quotes it).
-    assert MAX_STACK_RESOURCES - shared == 491
+    assert MAX_STACK_RESOURCES - shared == 489
     assert len(tenant_template_source()["Resources"]) == len(PER_TENANT) == 20
     # Each tenant's Network lookup repeats the stack's default: ~1.3 KB a tenant, 200 in a quarter MB.
     assert len(json.dumps(root).encode()) < MAX_TEMPLATE_BYTES / 3
@@ -963,3 +963,35 @@ def test_operations_guide_secret_example_is_a_valid_tenant_config_naming_every_f
     assert gaps == [], f"the secret example in docs/operations.md lacks {gaps}"
     # The other kind of Magento auth is described in the field table.
     assert all(f'"{name}"' in guide for name in BearerAuth.model_fields)
+
+
+# --- TLS only ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("policy", "target", "service"),
+    [
+        ("ImageBucketPolicy", "ImageBucket", "s3"),
+        ("DeadLetterQueuePolicy", "DeadLetterQueue", "sqs"),
+        ("AlarmTopicPolicy", "AlarmTopic", "sns"),
+    ],
+)
+def test_bucket_queue_and_topic_deny_every_request_without_tls(
+    policy: str, target: str, service: str
+) -> None:
+    resources = translate(ONE)["Resources"]
+    properties = resources[policy]["Properties"]
+    attached = properties.get("Bucket") or properties.get("Queues") or properties.get("Topics")
+    assert target in references(attached)
+    denials = [s for s in properties["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    [deny] = denials
+    assert deny["Principal"] == "*" and deny["Action"] == f"{service}:*"
+    assert target in references(deny["Resource"])
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_topic_policy_keeps_cloudwatch_alarms_publishing_from_this_account_only() -> None:
+    statements = translate(ONE)["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    [alarms] = [s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    assert alarms["Effect"] == "Allow" and alarms["Action"] == "sns:Publish"
+    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
