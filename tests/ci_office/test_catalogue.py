@@ -181,3 +181,17 @@ def test_given_50k_skus_when_styles_read_then_well_under_two_seconds() -> None:
 
     assert 40_000 < variants <= 50_000  # ~90% of styles are Internet Active
     assert cpu < 2.0, f"reading {variants} variants took {cpu:.2f}s of CPU ({seconds:.2f}s wall)"
+
+
+def test_given_an_image_over_the_limit_then_a_record_error_names_its_size_without_reading_it(
+    ci_office_engine: Engine,
+) -> None:
+    demo_data.generate(ci_office_engine, 10, seed=3)
+    source = SqlCatalogueSource(ci_office_engine)
+    meta = next(iter(source.read_image_meta()))
+    assert len(source.read_image(meta.image_id, limit=meta.byte_length)) == meta.byte_length
+    with pytest.raises(RecordError) as too_big:
+        source.read_image(meta.image_id, limit=meta.byte_length - 1)
+    assert f"{meta.byte_length} bytes" in str(too_big.value)
+    assert f"{meta.byte_length - 1}-byte limit" in str(too_big.value)
+    assert too_big.value.record == f"image {meta.image_id}"
