@@ -5,7 +5,9 @@ none of
 - the Lambda handlers' log lines at DEBUG, their EMF metrics and the exceptions they raise (str, repr,
   args, causes as a traceback shows them, and the traceback);
 - `kudos-sync`'s output and its library log lines at DEBUG;
-- what DynamoDB keeps besides the parked document itself (reasons, run records, cursors, bindings).
+- what DynamoDB keeps besides the parked document itself (reasons, run records, cursors, bindings);
+
+and neither do the tenant's Magento credentials, planted alongside.
 
 The parked record's payload is the one place the invoice is kept on purpose (it is retried from there,
 in the tenant's own partition); everything said *about* it must not quote it.
@@ -28,7 +30,7 @@ from sqlalchemy import create_engine, text
 from sandbox.aws import LocalAws
 from tests.chaos.world import World, open_world, patched_service
 from tests.security.invoke import plant_pii_faults
-from tests.security.test_secrets import _env, _invoke
+from tests.security.test_secrets import _env, _invoke, _oauth_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,7 +116,7 @@ def test_given_an_invoice_ci_office_refuses_quoting_the_customer_then_no_log_tra
     leaks = [
         f"{what} in {where}"
         for where, text in evidence.items()
-        for what, value in {"marker": marker, "e-mail": email}.items()
+        for what, value in {"marker": marker, "e-mail": email, **_oauth_secrets(world.oauth)}.items()
         if value in text
     ]
     assert not leaks, leaks
