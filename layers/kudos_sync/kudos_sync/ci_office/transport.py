@@ -107,7 +107,8 @@ def mssql_connect_args(url: URL, encrypt: bool, ca_bundle_pem: str | None) -> di
 def freetds_conf(ca_bundle_pem: str | None) -> Path:
     """A FreeTDS configuration (the shipped template filled in) whose CA file is the tenant's PEM or
     the public CAs shipped with the layer. Written once per CA, readable by this user only."""
-    directory = Path(tempfile.gettempdir()) / "kudos-sync-freetds"
+    # Per user: on a shared machine another user's directory of the same name must not be reused.
+    directory = Path(tempfile.gettempdir()) / f"kudos-sync-freetds-{os.getuid()}"
     directory.mkdir(mode=0o700, exist_ok=True)
     if ca_bundle_pem:
         digest = _digest(ca_bundle_pem)
