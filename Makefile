@@ -7,16 +7,24 @@ SCENARIOS ?= 200
 SEED ?= 1
 PYTEST_WORKERS ?= 2
 
-.PHONY: install demo test test-ci-office lint typecheck chaos bench bench-quick clean
+.PHONY: install lock demo test test-ci-office lint typecheck chaos bench bench-quick clean
 
 $(STAMP): pyproject.toml layers/kudos_sync/requirements.txt
 	@py=$$(scripts/find-python312.sh) || exit 1; \
 	  [ -x $(PY) ] || $$py -m venv $(VENV); \
 	  $(PY) -m pip install --quiet --upgrade pip setuptools wheel && \
+	  $(PY) -m pip install --quiet --require-hashes -r layers/kudos_sync/requirements.txt && \
 	  $(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The runtime dependencies come from the hash-locked file the Lambda layer ships, so tests run on
+# exactly what `sam build` installs (tests/deploy/test_supply_chain.py checks both agree).
 install: $(STAMP)
+
+# Re-resolve the layer's lock after changing [project.dependencies] in pyproject.toml.
+lock: $(STAMP)
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links --output-file layers/kudos_sync/requirements.txt pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/kudos-sync demo

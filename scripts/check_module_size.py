@@ -8,12 +8,8 @@ from pathlib import Path
 
 LAYER = Path(__file__).resolve().parent.parent / "layers" / "kudos_sync"
 MAX_LINES = 450
-# Modules being split now: each leaves this list when its split lands. Nothing new joins it.
-ALLOWED_OVERSIZE = frozenset(
-    {
-        "kudos_sync/magento/client.py",
-    }
-)
+# Nothing is allowed over the limit; a module being split could be named here while it is.
+ALLOWED_OVERSIZE: frozenset[str] = frozenset()
 
 
 def oversize_modules(

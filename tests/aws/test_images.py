@@ -69,5 +69,19 @@ def test_given_s3_failure_then_mapped(
     stage = S3ImageStage(aws.s3, "bucket", "acme")
     with Stubber(aws.s3) as stubber:
         stubber.add_client_error("head_object", service_error_code=code, http_status_code=status)
+        if status == 403:  # a refused HEAD reads as "not staged"; the PUT tells a real refusal
+            stubber.add_client_error("put_object", service_error_code=code, http_status_code=status)
         with pytest.raises(expected):
             stage.stage(DIGEST, "png", PNG)
+
+
+def test_given_a_role_that_lists_only_its_prefix_when_head_answers_403_then_the_image_is_uploaded(
+    aws: AwsClients,
+) -> None:
+    """The tenant role's ListBucket carries its prefix, so S3 answers HEAD of a missing key 403."""
+    stage = S3ImageStage(aws.s3, "bucket", "acme")
+    with Stubber(aws.s3) as stubber:
+        stubber.add_client_error("head_object", service_error_code="403", http_status_code=403)
+        stubber.add_response("put_object", {})
+        assert stage.stage(DIGEST, "png", PNG) is True
+        stubber.assert_no_pending_responses()

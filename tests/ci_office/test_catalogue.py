@@ -199,3 +199,17 @@ def test_given_sku_and_stock_naming_style_and_sku_in_another_case_when_read_then
 
     assert {v.sku for v in tee.variants} == {"TEE1-BLK-S", "TEE1-BLK-M", "TEE1-BLK-L"}
     assert ("TEE1-BLK-L", "WEB", Decimal(4)) in stock  # spelt as `skus` and the caller spell them
+
+
+def test_given_an_image_over_the_limit_then_a_record_error_names_its_size_without_reading_it(
+    ci_office_engine: Engine,
+) -> None:
+    demo_data.generate(ci_office_engine, 10, seed=3)
+    source = SqlCatalogueSource(ci_office_engine)
+    meta = next(iter(source.read_image_meta()))
+    assert len(source.read_image(meta.image_id, limit=meta.byte_length)) == meta.byte_length
+    with pytest.raises(RecordError) as too_big:
+        source.read_image(meta.image_id, limit=meta.byte_length - 1)
+    assert f"{meta.byte_length} bytes" in str(too_big.value)
+    assert f"{meta.byte_length - 1}-byte limit" in str(too_big.value)
+    assert too_big.value.record == f"image {meta.image_id}"

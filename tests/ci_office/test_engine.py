@@ -45,12 +45,11 @@ def test_given_mssql_url_with_encrypt_then_tls_required_and_login_timeout() -> N
     assert "pw" not in repr(engine)
 
 
-def test_given_mssql_url_without_encrypt_then_no_encryption_arg() -> None:
-    settings = CiOfficeSettings(
-        url=SecretStr("mssql+pymssql://kudos:pw@ci.example.com/CIOffice"), encrypt=False
-    )
+def test_given_mssql_on_loopback_without_encrypt_then_encryption_off() -> None:
+    """Off loopback, encrypt=false is refused (tests/security/test_transport.py)."""
+    settings = CiOfficeSettings(url=SecretStr("mssql+pymssql://kudos:pw@127.0.0.1/CIOffice"), encrypt=False)
 
-    assert "encryption" not in _connect_params(create_ci_office_engine(settings))
+    assert _connect_params(create_ci_office_engine(settings))["encryption"] == "off"
 
 
 def test_given_bad_url_then_configuration_error_without_secret() -> None:

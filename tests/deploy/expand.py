@@ -10,8 +10,8 @@
 3. tenant_stacks() instantiates templates/tenant.yaml once per tenant with the parameters the root
    stack passes to that nested stack: a Ref to a parameter becomes the value passed (a literal such as
    the tenant id, or the root's own Ref/GetAtt), and ${Parameter} in Fn::Sub likewise. The result reads
-   like the old single-stack template: a rule's target is {"Fn::GetAtt": ["PushFunction", "Arn"]}, an
-   alarm's action {"Ref": "AlarmTopic"}, the tenant dimension "acme-nz".
+   like a single-stack template: a role's table is {"Fn::GetAtt": ["StateTable", "Arn"]}, an alarm's
+   action {"Ref": "AlarmTopic"}, the tenant dimension "acme-nz".
 4. evaluate() resolves what is left (Fn::Sub, Fn::Select, Fn::Split, pseudo parameters, GetAtt of the
    functions) for one made-up stack, to check concrete names and ARNs: rule names against
    EventBridge's 64 characters and against the functions' permissions.
@@ -206,7 +206,8 @@ def _substitute_sub(sub: Any, parameters: dict[str, Any]) -> Any:
 def evaluate(value: Any, context: dict[str, Any]) -> Any:
     """Resolve intrinsics for one made-up deployment. `context` maps pseudo parameters (AWS::StackId,
     AWS::StackName, AWS::Region, AWS::AccountId, AWS::Partition), parameters and "<Resource>.<Attr>"
-    to values; anything else raises KeyError."""
+    to values, and "Mappings" to the template's mappings (for Fn::FindInMap, DefaultValue included);
+    anything else raises KeyError."""
     if isinstance(value, list):
         return [evaluate(item, context) for item in value]
     if not isinstance(value, dict):
@@ -226,6 +227,12 @@ def evaluate(value: Any, context: dict[str, Any]) -> Any:
         if key == "Fn::Join":
             separator, items = evaluate(inner, context)
             return separator.join(items)
+        if key == "Fn::FindInMap":
+            name, top, second = evaluate(inner[:3], context)
+            found = context["Mappings"].get(name, {}).get(top, {})
+            if second in found:
+                return found[second]
+            return evaluate(inner[3]["DefaultValue"], context)
         if key == "Fn::Sub":
             text, variables = (inner[0], inner[1]) if isinstance(inner, list) else (inner, {})
             local = {**context, **{k: evaluate(v, context) for k, v in variables.items()}}

@@ -3,7 +3,7 @@
 SAM CLI pins its own pydantic, so it cannot live in .venv. `sam_executable()` creates .venv-sam on
 first use through scripts/sam-venv.sh (about half a minute) under an inter-process lock, so pytest-xdist
 workers never build it twice. `build_stack(tmp_dir)` runs `sam build` into tmp_dir and returns the build
-directory (template.yaml, KudosSyncLayer/python, PushFunction, PullFunction), leaving the source tree
+directory (template.yaml, KudosSyncLayer/python), leaving the source tree
 untouched (SAM's own caches live in .venv-sam/build-cache).
 """
 
@@ -24,10 +24,9 @@ TEMPLATE = REPO / "template.yaml"
 TENANT_TEMPLATE = REPO / "templates" / "tenant.yaml"
 BUILD_CACHE = REPO / ".venv-sam" / "build-cache"
 LAYER_ID = "KudosSyncLayer"
-FUNCTION_IDS = {"push": "PushFunction", "pull": "PullFunction"}
 
 # The built template keeps Fn::ForEach (CloudFormation expands it at deploy with the real Tenants);
-# `sam build` only has to expand it to find the functions, so any valid tenant id will do here.
+# `sam build` only has to expand it to find the layer and nested stacks, so any valid tenant id will do.
 BUILD_TENANTS = "build-check"
 
 
@@ -106,11 +105,12 @@ def run_sam(
 def build_stack(tmp_dir: Path) -> Path:
     """`sam build` the stack (no container) and return tmp_dir/build, a private copy of the result.
 
-    Layout: template.yaml, KudosSyncLayer/python/ (kudos_sync and its requirements), PushFunction/
-    and PullFunction/ (app.py). The build itself runs cached in .venv-sam/build-cache (its working
-    directory, so SAM's .aws-sam/ bookkeeping lands there, not in the source tree): while
-    layers/kudos_sync/requirements.txt is unchanged, a rebuild reuses the installed dependencies and
-    only copies the sources again. Delete .venv-sam/build-cache (or .venv-sam) to force a clean build.
+    Layout: template.yaml, KudosSyncLayer/python/ (kudos_sync and its requirements); each tenant's
+    functions carry their three-line handler inline (templates/tenant.yaml). The build itself runs
+    cached in .venv-sam/build-cache (its working directory, so SAM's .aws-sam/ bookkeeping lands
+    there, not in the source tree): while layers/kudos_sync/requirements.txt is unchanged, a rebuild
+    reuses the installed dependencies and only copies the sources again. Delete .venv-sam/build-cache
+    (or .venv-sam) to force a clean build.
     """
     destination = Path(tmp_dir) / "build"
     with locked("sam-build"):
@@ -143,11 +143,6 @@ def build_stack(tmp_dir: Path) -> Path:
 def layer_python_dir(build_dir: Path) -> Path:
     """Where the built layer's importable packages are (Lambda mounts it as /opt/python)."""
     return build_dir / LAYER_ID / "python"
-
-
-def function_dir(build_dir: Path, direction: str) -> Path:
-    """A built function's code (Lambda mounts it as /var/task)."""
-    return build_dir / FUNCTION_IDS[direction]
 
 
 def _tail(text: str, lines: int = 40) -> str:

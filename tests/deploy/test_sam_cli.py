@@ -26,12 +26,10 @@ from tests.deploy.expand import (
 )
 from tests.deploy.sam import (
     BUILD_CACHE,
-    FUNCTION_IDS,
     REPO,
     TEMPLATE,
     TENANT_TEMPLATE,
     build_stack,
-    function_dir,
     layer_python_dir,
     locked,
     python312,
@@ -143,7 +141,7 @@ def test_sam_cli_expands_foreach_into_the_same_resources_as_cfn_lint() -> None:
         ours, theirs = body["Properties"], by_sam[name]["Properties"]
         assert theirs["Location"] == ours["Location"], name
         assert set(theirs["Parameters"]) == set(ours["Parameters"]), name
-        for key in ("TenantId", "PushFunctionArn", "PullFunctionArn", "AlarmTopicArn"):
+        for key in ("TenantId", "LayerArn", "StateTableArn", "ImageBucketArn", "AlarmTopicArn"):
             assert theirs["Parameters"][key] == ours["Parameters"][key], (name, key)
         assert by_sam[name].get("DependsOn") == body.get("DependsOn"), name
     for name, body in of_type(by_cfn_lint, "AWS::Lambda::Permission").items():
@@ -188,24 +186,28 @@ def test_built_layer_imports_kudos_sync_in_a_clean_python312(built: Path) -> Non
     assert done.stdout.strip().startswith(str(layer))
 
 
-@pytest.mark.parametrize("direction", sorted(FUNCTION_IDS))
-def test_built_handler_imports_with_the_layer_as_on_lambda(built: Path, direction: str) -> None:
-    if not (REPO / "functions" / direction / "app.py").exists():
-        pytest.skip(f"functions/{direction}/app.py is not written yet")
-    code = function_dir(built, direction)
-    assert (code / "app.py").is_file()
+@pytest.mark.parametrize("direction", ["push", "pull"])
+def test_each_tenants_inline_handler_imports_with_the_built_layer_as_on_lambda(
+    built: Path, direction: str, tmp_path: Path
+) -> None:
+    """Each tenant's functions carry their code inline (templates/tenant.yaml, Code.ZipFile, which
+    Lambda stores as index.py): it must import against the layer `sam build` made."""
+    code = tmp_path / direction
+    code.mkdir()
+    inline = tenant_template_source()["Resources"][f"{direction.title()}Function"]["Properties"]["Code"]
+    (code / "index.py").write_text(inline["ZipFile"])
     done = run_clean_python(
         f"""
         import sys
         sys.path[:0] = [{str(code)!r}, {str(layer_python_dir(built))!r}]  # /var/task, then /opt/python
-        import app
-        assert callable(app.lambda_handler)
-        print(app.__file__)
+        import index
+        assert callable(index.lambda_handler)
+        print(index.__file__)
         """,
         cwd=code,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(code / "app.py")
+    assert done.stdout.strip() == str(code / "index.py")
 
 
 # --- sam package ----------------------------------------------------------------------------------
@@ -230,9 +232,8 @@ def packaged(
     template = source_template()
     template["Parameters"]["Tenants"]["Default"] = ",".join(TENANTS)
     resources = template["Resources"]
-    for name in ("KudosSyncLayer", "PushFunction", "PullFunction"):
-        key = "ContentUri" if name == "KudosSyncLayer" else "CodeUri"
-        resources[name]["Properties"][key] = str((REPO / resources[name]["Properties"][key]).resolve())
+    layer = resources["KudosSyncLayer"]["Properties"]
+    layer["ContentUri"] = str((REPO / layer["ContentUri"]).resolve())
     [body] = resources["Fn::ForEach::Tenant"][2].values()
     body["Properties"]["Location"] = str(TENANT_TEMPLATE)
     (work / "template.yaml").write_text(yaml.safe_dump(template, sort_keys=False))
@@ -287,7 +288,6 @@ def test_sam_package_uploads_the_code_and_the_nested_tenant_template(
 ) -> None:
     template, objects, _ = packaged
     resources = template["Resources"]
-    assert resources["PushFunction"]["Properties"]["CodeUri"].startswith("s3://deploy-bucket/")
     assert resources["KudosSyncLayer"]["Properties"]["ContentUri"].startswith("s3://deploy-bucket/")
     assert "Fn::ForEach::Tenant" in resources  # CloudFormation still expands Tenants at deploy
     nested = [yaml.load(body, Loader=_CfnLoader) for key, body in objects.items() if key.endswith("template")]
@@ -322,4 +322,6 @@ def test_a_location_already_set_to_the_uploaded_template_survives_sam_package(
     _, _, template = packaged
     [body] = template["Resources"]["Fn::ForEach::Tenant"][2].values()
     assert body["Properties"]["Location"] == UPLOADED_TENANT_TEMPLATE
-    assert template["Resources"]["PushFunction"]["Properties"]["CodeUri"].startswith("s3://deploy-bucket/")
+    assert template["Resources"]["KudosSyncLayer"]["Properties"]["ContentUri"].startswith(
+        "s3://deploy-bucket/"
+    )

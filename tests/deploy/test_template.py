@@ -7,7 +7,6 @@ templates/tenant.yaml instantiated with the parameters the root passes it. Both 
 by resource.
 """
 
-import fnmatch
 import importlib.util
 import json
 import re
@@ -55,16 +54,18 @@ FUNCTION = {"push": "PushFunction", "pull": "PullFunction"}
 ALARM_KINDS = ("Failed", "Stale", "Parked")
 # Everything one tenant's nested stack (templates/tenant.yaml) holds.
 PER_TENANT = {
+    **{f"{d}Role": "AWS::IAM::Role" for d in ("Push", "Pull")},
+    **{f"{d}LogGroup": "AWS::Logs::LogGroup" for d in ("Push", "Pull")},
+    **{f"{d}Function": "AWS::Lambda::Function" for d in ("Push", "Pull")},
+    **{f"{d}EventInvokeConfig": "AWS::Lambda::EventInvokeConfig" for d in ("Push", "Pull")},
+    **{f"{d}SchedulePermission": "AWS::Lambda::Permission" for d in ("Push", "Pull")},
     "PushSchedule": "AWS::Events::Rule",
     "PullSchedule": "AWS::Events::Rule",
     **{f"{d}{kind}Alarm": "AWS::CloudWatch::Alarm" for d in ("Push", "Pull") for kind in ALARM_KINDS},
     "PushDashboard": "AWS::CloudWatch::Dashboard",
     "PullDashboard": "AWS::CloudWatch::Dashboard",
 }
-DATA_SERVICES = ("dynamodb:", "s3:", "secretsmanager:")
-TENANT_SECRETS = (
-    "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:kudos-sync/tenants/*"
-)
+DATA_SERVICES = ("dynamodb:", "s3:", "secretsmanager:", "logs:", "sqs:")
 
 # CloudFormation and service limits the capacity tests check against.
 MAX_STACK_RESOURCES = 500
@@ -84,21 +85,35 @@ STACK_ID = (
 
 
 def deployment(stack_name: str = "kudos-sync-prod") -> dict[str, Any]:
+    """Values for the root stack's resources and parameters in a made-up deployment (a tenant's own
+    resources: tests/deploy/test_isolation.py, `tenant_context`)."""
+    account = "123456789012"
     return {
         "AWS::StackId": STACK_ID.replace("kudos-sync-prod", stack_name),
         "AWS::StackName": stack_name,
         "AWS::Region": REGION,
-        "AWS::AccountId": "123456789012",
+        "AWS::AccountId": account,
         "AWS::Partition": "aws",
         "AWS::URLSuffix": "amazonaws.com",
         **{
-            f"{name}.Arn": f"arn:aws:lambda:{REGION}:123456789012:function:{stack_name}-{name}-AbC123"
+            f"{name}.Arn": f"arn:aws:lambda:{REGION}:{account}:function:{stack_name}-{name}-AbC123"
             for name in FUNCTION.values()
         },
-        "AlarmTopic": f"arn:aws:sns:{REGION}:123456789012:{stack_name}-AlarmTopic-AbC123",
+        "AlarmTopic": f"arn:aws:sns:{REGION}:{account}:{stack_name}-AlarmTopic-AbC123",
+        "StateTable": f"{stack_name}-StateTable-AbC123",
+        "StateTable.Arn": f"arn:aws:dynamodb:{REGION}:{account}:table/{stack_name}-StateTable-AbC123",
+        "ImageBucket": f"{stack_name}-imagebucket-abc123",
+        "ImageBucket.Arn": f"arn:aws:s3:::{stack_name}-imagebucket-abc123",
+        "DeadLetterQueue.Arn": f"arn:aws:sqs:{REGION}:{account}:{stack_name}-DeadLetterQueue-AbC123",
         "Schedule": "rate(15 minutes)",
         "ScheduleState": "ENABLED",
         "StaleAfterMinutes": 60,
+        "LogLevel": "INFO",
+        "LogRetentionDays": 30,
+        "ReservedConcurrency": 0,
+        "SubnetIds": [""],
+        "SecurityGroupIds": [""],
+        "Mappings": source_template().get("Mappings", {}),
     }
 
 
@@ -232,6 +247,19 @@ def test_two_ids_differing_only_by_hyphens_cannot_share_a_stack() -> None:
 # --- one nested stack per tenant --------------------------------------------------------------------
 
 
+SHARED_PARAMETERS = {
+    "ParentStackName": {"Ref": "AWS::StackName"},
+    "StateTableName": {"Ref": "StateTable"},
+    "StateTableArn": {"Fn::GetAtt": ["StateTable", "Arn"]},
+    "ImageBucketName": {"Ref": "ImageBucket"},
+    "ImageBucketArn": {"Fn::GetAtt": ["ImageBucket", "Arn"]},
+    "DeadLetterQueueArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+    "AlarmTopicArn": {"Ref": "AlarmTopic"},
+    **{name: {"Ref": name} for name in ("Schedule", "ScheduleState", "StaleAfterMinutes")},
+    **{name: {"Ref": name} for name in ("LogLevel", "LogRetentionDays", "ReservedConcurrency")},
+}
+
+
 @pytest.mark.parametrize("tenants", [ONE, THREE], ids=["1-tenant", "3-tenants"])
 def test_each_tenant_is_one_nested_stack_of_the_tenant_template_and_nothing_else(
     tenants: tuple[str, ...],
@@ -239,21 +267,21 @@ def test_each_tenant_is_one_nested_stack_of_the_tenant_template_and_nothing_else
     resources = translate(tenants)["Resources"]
     stacks = of_type(resources, TENANT_STACK_TYPE)
     assert set(stacks) == {tenant_stack_id(t) for t in tenants}
-    # Nothing per tenant is left in the root stack.
+    # Nothing per tenant is left in the root stack, and no function: each tenant has its own.
     for kind in ("AWS::Events::Rule", "AWS::CloudWatch::Dashboard", "AWS::Lambda::Permission"):
         assert not any(t in json.dumps(body) for body in of_type(resources, kind).values() for t in tenants)
+    for kind in ("AWS::Lambda::Function", "AWS::IAM::Role", "AWS::Lambda::Permission", "AWS::Logs::LogGroup"):
+        assert not of_type(resources, kind), kind
     assert set(of_type(resources, "AWS::CloudWatch::Alarm")) == {"DeadLetterAlarm"}
+    [layer] = of_type(resources, "AWS::Lambda::LayerVersion")
     for tenant in tenants:
         stack = stacks[tenant_stack_id(tenant)]
-        assert set(stack["DependsOn"]) == {"PushSchedulePermission", "PullSchedulePermission"}
+        assert "DependsOn" not in stack
         parameters = stack["Properties"]["Parameters"]
         assert parameters["TenantId"] == tenant
-        assert parameters["ParentStackName"] == {"Ref": "AWS::StackName"}
-        assert parameters["PushFunctionArn"] == {"Fn::GetAtt": ["PushFunction", "Arn"]}
-        assert parameters["PullFunctionArn"] == {"Fn::GetAtt": ["PullFunction", "Arn"]}
-        assert parameters["AlarmTopicArn"] == {"Ref": "AlarmTopic"}
-        for name in ("Schedule", "ScheduleState", "StaleAfterMinutes"):
-            assert parameters[name] == {"Ref": name}
+        assert parameters["LayerArn"] == {"Ref": layer}
+        assert {k: parameters[k] for k in SHARED_PARAMETERS} == SHARED_PARAMETERS
+        assert parameters["Network"]["Fn::FindInMap"][:3] == ["TenantNetworks", tenant, "Network"]
     for tenant, stack in _nested(tenants).items():
         assert {name: body["Type"] for name, body in stack.items()} == PER_TENANT, tenant
 
@@ -278,61 +306,35 @@ def test_each_tenant_gets_one_schedule_per_direction_with_its_id_as_input(tenant
             assert rule["ScheduleExpression"] == {"Ref": "Schedule"}
             assert rule["State"] == {"Ref": "ScheduleState"}
             [target] = rule["Targets"]
+            # The tenant's own function, in its own nested stack.
             assert target["Arn"] == {"Fn::GetAtt": [FUNCTION[direction], "Arn"]}
             assert json.loads(target["Input"]) == {"tenant": tenant}
             assert evaluate(rule["Name"], deployment()) == f"kudos-4f1c2d3e-{tenant}-{direction}"
 
 
-def test_one_permission_per_function_whatever_the_number_of_tenants() -> None:
-    """A statement per tenant would grow the functions' resource policies (20 KB cap) with every
-    tenant; one wildcard statement per function does not."""
-    for tenants in (ONE, THREE):
-        permissions = of_type(translate(tenants)["Resources"], "AWS::Lambda::Permission")
-        assert set(permissions) == {"PushSchedulePermission", "PullSchedulePermission"}
-    for direction in DIRECTIONS:
-        permission = permissions[f"{direction.title()}SchedulePermission"]["Properties"]
-        assert permission["Action"] == "lambda:InvokeFunction"
-        assert permission["Principal"] == "events.amazonaws.com"
-        assert permission["FunctionName"] == {"Fn::GetAtt": [FUNCTION[direction], "Arn"]}
-        assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
-        source = evaluate(permission["SourceArn"], deployment())
-        assert source == f"arn:aws:events:{REGION}:123456789012:rule/kudos-4f1c2d3e-*-{direction}"
-
-
 @pytest.mark.parametrize("tenants", [ONE, ("acme-nz", "x-push", "y-pull")], ids=["1-tenant", "tricky-ids"])
-def test_each_schedule_may_invoke_its_own_function_and_only_that(tenants: tuple[str, ...]) -> None:
-    """Evaluated for a deployment: every rule's ARN matches its function's permission and not the
-    other function's (ArnLike wildcards behave like fnmatch's *), even for ids ending in -push/-pull."""
-    context = deployment()
-    root = translate(tenants)["Resources"]
-    permissions = {d: root[f"{d.title()}SchedulePermission"]["Properties"] for d in DIRECTIONS}
-    allowed = {d: evaluate(permission["SourceArn"], context) for d, permission in permissions.items()}
+def test_each_function_may_be_invoked_by_its_own_rule_only(tenants: tuple[str, ...]) -> None:
     for tenant, stack in _nested(tenants).items():
+        permissions = of_type(stack, "AWS::Lambda::Permission")
+        assert len(permissions) == 2, tenant
         for direction in DIRECTIONS:
-            rule = stack[f"{direction.title()}Schedule"]["Properties"]
-            arn = rule_arn(evaluate(rule["Name"], context), context)
-            other = next(d for d in DIRECTIONS if d != direction)
-            assert fnmatch.fnmatchcase(arn, allowed[direction]), (tenant, arn)
-            assert not fnmatch.fnmatchcase(arn, allowed[other]), (tenant, arn)
-    # Another stack's rules (another stack id) are not covered.
-    elsewhere = _other_stack()
-    stack = _nested(tenants)[tenants[0]]
-    arn = rule_arn(evaluate(stack["PushSchedule"]["Properties"]["Name"], elsewhere), elsewhere)
-    assert not fnmatch.fnmatchcase(arn, allowed["push"])
+            permission = permissions[f"{direction.title()}SchedulePermission"]["Properties"]
+            assert permission["Action"] == "lambda:InvokeFunction"
+            assert permission["Principal"] == "events.amazonaws.com"
+            assert permission["FunctionName"] == {"Fn::GetAtt": [FUNCTION[direction], "Arn"]}
+            assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+            assert permission["SourceArn"] == {"Fn::GetAtt": [f"{direction.title()}Schedule", "Arn"]}
 
 
 def test_rule_name_prefix_is_the_same_everywhere_and_unique_per_stack() -> None:
-    """The nested stacks' RuleNamePrefix, both permissions' SourceArn and the ScheduleRuleNamePrefix
-    output compute the same prefix; another stack (another stack id) gets another one."""
+    """The nested stacks' RuleNamePrefix and the ScheduleRuleNamePrefix output compute the same
+    prefix; another stack (another stack id) gets another one."""
     template = translate(ONE)
     resources = template["Resources"]
     prefix = resources[tenant_stack_id("acme-nz")]["Properties"]["Parameters"]["RuleNamePrefix"]
     for context, expected in ((deployment(), "kudos-4f1c2d3e"), (_other_stack(), "kudos-0badf00d")):
         assert evaluate(prefix, context) == expected
         assert evaluate(template["Outputs"]["ScheduleRuleNamePrefix"]["Value"], context) == expected
-        for direction in DIRECTIONS:
-            source = resources[f"{direction.title()}SchedulePermission"]["Properties"]["SourceArn"]
-            assert evaluate(source, context).endswith(f":rule/{expected}-*-{direction}")
 
 
 def _other_stack() -> dict[str, Any]:
@@ -510,7 +512,7 @@ def test_adding_a_third_tenant_adds_exactly_one_nested_stack_and_changes_nothing
     for section in ("Parameters", "Conditions", "Outputs", "Rules", "Metadata"):
         assert three.get(section) == two.get(section), section
     # The existing tenants' nested stacks get the same template and parameters, so CloudFormation
-    # leaves them alone; the new one holds the tenant's 10 resources.
+    # leaves them alone; the new one holds the tenant's 20 resources.
     assert tenant_stacks(THREE)["acme-nz"] == tenant_stacks(TWO)["acme-nz"]
     assert sorted(body["Type"] for body in _nested(THREE)["c3"].values()) == sorted(PER_TENANT.values())
 
@@ -523,7 +525,8 @@ def test_per_tenant_resources_refer_only_to_shared_resources_and_their_own() -> 
             refs = references(body) - root_parameters
             allowed = (
                 set(stack)
-                | {"PushFunction", "PullFunction", "AlarmTopic"}
+                | {"StateTable", "ImageBucket", "DeadLetterQueue", "AlarmTopic"}
+                | {r for r in refs if r.startswith("KudosSyncLayer")}  # SAM appends a content hash
                 | {r for r in refs if r.startswith("AWS::")}
                 | {"StackKey", "RuleNamePrefix"}  # Fn::Sub variables of the rule names
             )
@@ -544,18 +547,17 @@ def _tenant_ids(count: int, length: int) -> tuple[str, ...]:
 
 def test_the_documented_200_tenants_fit_in_one_stack() -> None:
     """docs/operations.md promises 200 tenants per stack: the root stays far below CloudFormation's
-    500 resources (shared resources + one nested stack per tenant) and each nested stack holds 10."""
+    500 resources (shared resources + one nested stack per tenant) and each nested stack holds 20."""
     tenants = _tenant_ids(DOCUMENTED_TENANTS, 12)
     root = translate(tenants)
     shared = len(translate(ONE)["Resources"]) - 1
     assert len(root["Resources"]) == shared + DOCUMENTED_TENANTS < MAX_STACK_RESOURCES
     assert len(of_type(root["Resources"], TENANT_STACK_TYPE)) == DOCUMENTED_TENANTS
     # The most tenants the resource limit alone would allow (docs/operations.md quotes it).
-    assert MAX_STACK_RESOURCES - shared == 481
-    assert len(tenant_template_source()["Resources"]) == len(PER_TENANT) == 10
-    assert len(json.dumps(root).encode()) < MAX_TEMPLATE_BYTES / 4
-    # The functions' resource policies: one statement each, whatever the count.
-    assert len(of_type(root["Resources"], "AWS::Lambda::Permission")) == 2
+    assert MAX_STACK_RESOURCES - shared == 489
+    assert len(tenant_template_source()["Resources"]) == len(PER_TENANT) == 20
+    # Each tenant's Network lookup repeats the stack's default: ~1.3 KB a tenant, 200 in a quarter MB.
+    assert len(json.dumps(root).encode()) < MAX_TEMPLATE_BYTES / 3
 
 
 def test_the_tenants_parameter_value_fits_200_ids_of_up_to_19_characters() -> None:
@@ -592,49 +594,74 @@ def test_names_fit_for_the_longest_tenant_id_and_stack_name() -> None:
     assert all(re.fullmatch(r"[A-Za-z0-9_\-]+", name) for name in dashboards)
 
 
-# --- IAM ------------------------------------------------------------------------------------------
+# --- IAM (what a role may reach: tests/deploy/test_isolation.py proves no tenant reaches another) ---
 
 
 def _role_statements(direction: str) -> list[dict[str, Any]]:
-    return policy_statements(translate(ONE)["Resources"], f"{FUNCTION[direction]}Role")
+    stack = _nested(ONE)["acme-nz"]
+    return policy_statements(stack, f"{direction.title()}Role")
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
     return [a.lower() for a in as_list(statement.get("Action", []))]
 
 
+def _unconditional(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The statements, the VPC-only one taken from its Fn::If (as when the tenant has a network)."""
+    out = []
+    for statement in statements:
+        if "Fn::If" in statement:
+            condition, when_true, when_false = statement["Fn::If"]
+            assert (condition, when_false) == ("HasVpc", {"Ref": "AWS::NoValue"})
+            statement = when_true
+        out.append(statement)
+    return out
+
+
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_data_actions_never_have_a_wildcard_resource(direction: str) -> None:
-    for statement in _role_statements(direction):
+    for statement in _unconditional(_role_statements(direction)):
         assert statement["Effect"] == "Allow"
         assert "NotResource" not in statement and "NotAction" not in statement
         if any(a.startswith(DATA_SERVICES) for a in _actions(statement)):
             resources = as_list(statement["Resource"])
             assert "*" not in resources, statement
             assert all(not a.endswith(":*") and a != "*" for a in _actions(statement)), statement
+        else:  # Lambda's network interfaces: no resource narrower than * exists at creation
+            assert {a.split(":")[0] for a in _actions(statement)} == {"ec2"}, statement
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_secrets_are_read_only_and_only_under_kudos_sync_tenants(direction: str) -> None:
+def test_roles_have_no_managed_policies_and_trust_lambda_only(direction: str) -> None:
+    """AWSLambdaBasicExecutionRole (and the VPC one) allow PutLogEvents on every log group."""
+    role = _nested(ONE)["acme-nz"][f"{direction.title()}Role"]["Properties"]
+    assert "ManagedPolicyArns" not in role
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert trust["Action"] == "sts:AssumeRole"
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_a_role_reads_its_own_tenants_secret_only(direction: str) -> None:
     secret_statements = [
         s for s in _role_statements(direction) if any(a.startswith("secretsmanager:") for a in _actions(s))
     ]
-    assert len(secret_statements) == 1
     [statement] = secret_statements
     assert _actions(statement) == ["secretsmanager:getsecretvalue"]
-    assert as_list(statement["Resource"]) == [{"Fn::Sub": TENANT_SECRETS}]
+    [arn] = as_list(evaluate(statement["Resource"], deployment()))
+    assert arn == f"arn:aws:secretsmanager:{REGION}:123456789012:secret:kudos-sync/tenants/acme-nz-??????"
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_state_table_access_is_item_level_on_the_table_and_query_on_its_index(direction: str) -> None:
+def test_state_table_access_is_item_level_in_the_tenants_partition_and_never_the_index(
+    direction: str,
+) -> None:
     statements = [
         s for s in _role_statements(direction) if any(a.startswith("dynamodb:") for a in _actions(s))
     ]
-    by_resource = {json.dumps(as_list(s["Resource"]), sort_keys=True): set(_actions(s)) for s in statements}
-    table = json.dumps([{"Fn::GetAtt": ["StateTable", "Arn"]}], sort_keys=True)
-    index = json.dumps([{"Fn::Sub": "${StateTable.Arn}/index/gsi1"}], sort_keys=True)
-    assert set(by_resource) == {table, index}
-    assert by_resource[table] == {
+    [statement] = statements
+    assert as_list(statement["Resource"]) == [{"Fn::GetAtt": ["StateTable", "Arn"]}]
+    assert set(_actions(statement)) == {
         "dynamodb:getitem",
         "dynamodb:batchgetitem",
         "dynamodb:query",
@@ -643,10 +670,14 @@ def test_state_table_access_is_item_level_on_the_table_and_query_on_its_index(di
         "dynamodb:deleteitem",
         "dynamodb:batchwriteitem",
     }
-    assert by_resource[index] == {"dynamodb:query"}
+    assert evaluate(statement["Condition"], deployment()) == {
+        "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["TENANT#acme-nz"]},
+        "Null": {"dynamodb:LeadingKeys": "false"},
+    }
+    assert not any("gsi1" in text or "/index/" in text for text in iter_strings(statements))
 
 
-def test_push_reads_and_writes_staged_images_only_under_tenants() -> None:
+def test_push_reads_and_writes_staged_images_only_under_its_tenants_prefix() -> None:
     statements = [s for s in _role_statements("push") if any(a.startswith("s3:") for a in _actions(s))]
     objects = [s for s in statements if "s3:getobject" in _actions(s)]
     listing = [s for s in statements if "s3:listbucket" in _actions(s)]
@@ -654,9 +685,14 @@ def test_push_reads_and_writes_staged_images_only_under_tenants() -> None:
     [objects_statement] = objects
     [listing_statement] = listing
     assert set(_actions(objects_statement)) == {"s3:getobject", "s3:putobject"}
-    assert as_list(objects_statement["Resource"]) == [{"Fn::Sub": "${ImageBucket.Arn}/tenants/*"}]
-    assert as_list(listing_statement["Resource"]) == [{"Fn::GetAtt": ["ImageBucket", "Arn"]}]
-    assert listing_statement["Condition"] == {"StringLikeIfExists": {"s3:prefix": ["tenants/*"]}}
+    assert evaluate(objects_statement["Resource"], deployment()) == (
+        "arn:aws:s3:::kudos-sync-prod-imagebucket-abc123/tenants/acme-nz/*"
+    )
+    assert listing_statement["Resource"] == {"Fn::GetAtt": ["ImageBucket", "Arn"]}
+    # No IfExists: a listing without a prefix would show every tenant's keys.
+    assert evaluate(listing_statement["Condition"], deployment()) == {
+        "StringLike": {"s3:prefix": ["tenants/acme-nz/*"]}
+    }
 
 
 def test_pull_has_no_s3_access() -> None:
@@ -664,28 +700,32 @@ def test_pull_has_no_s3_access() -> None:
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_metrics_need_no_put_metric_data_because_they_are_emf_logs(direction: str) -> None:
-    assert not [s for s in _role_statements(direction) if "cloudwatch:putmetricdata" in _actions(s)]
-    role = translate(ONE)["Resources"][f"{FUNCTION[direction]}Role"]["Properties"]
-    assert any("AWSLambdaBasicExecutionRole" in arn for arn in iter_strings(role["ManagedPolicyArns"]))
+def test_a_role_writes_its_own_log_group_and_needs_no_put_metric_data(direction: str) -> None:
+    statements = _role_statements(direction)
+    assert not [s for s in statements if "cloudwatch:putmetricdata" in _actions(s)]
+    [logs] = [s for s in statements if any(a.startswith("logs:") for a in _actions(s))]
+    assert set(_actions(logs)) == {"logs:createlogstream", "logs:putlogevents"}
+    assert logs["Resource"] == {"Fn::GetAtt": [f"{direction.title()}LogGroup", "Arn"]}
 
 
 # --- functions, layer and invocation --------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("direction", "timeout", "memory"), [("push", 900, 1024), ("pull", 600, 512)])
-def test_functions_run_python312_with_the_layer_and_sized_timeouts(
+def test_each_tenant_has_functions_on_python312_with_the_layer_and_sized_timeouts(
     direction: str, timeout: int, memory: int
 ) -> None:
-    resources = translate(ONE)["Resources"]
-    function = resources[FUNCTION[direction]]["Properties"]
+    stack = _nested(ONE)["acme-nz"]
+    function = stack[FUNCTION[direction]]["Properties"]
     assert function["Runtime"] == "python3.12"
-    assert function["Handler"] == "app.lambda_handler"
+    assert function["Handler"] == "index.lambda_handler"
     assert function["Architectures"] == ["x86_64"]
     assert (function["Timeout"], function["MemorySize"]) == (timeout, memory)
+    assert function["Role"] == {"Fn::GetAtt": [f"{direction.title()}Role", "Arn"]}
     [layer] = function["Layers"]
-    assert resources[layer["Ref"]]["Type"] == "AWS::Lambda::LayerVersion"
+    assert layer["Ref"].startswith("KudosSyncLayer")
     assert function["Environment"]["Variables"] == {
+        "KUDOS_TENANT": "acme-nz",
         "KUDOS_STATE_TABLE": {"Ref": "StateTable"},
         "KUDOS_IMAGE_BUCKET": {"Ref": "ImageBucket"},
         "POWERTOOLS_SERVICE_NAME": "kudos-sync",
@@ -694,6 +734,15 @@ def test_functions_run_python312_with_the_layer_and_sized_timeouts(
     }
     assert function["LoggingConfig"] == {"LogGroup": {"Ref": f"{direction.title()}LogGroup"}}
     assert function["ReservedConcurrentExecutions"]["Fn::If"][0] == "HasReservedConcurrency"
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_the_inline_function_code_is_functions_app_py_verbatim(direction: str) -> None:
+    """The nested stack carries the three-line handler inline (no packaged artefact); it must be the
+    file that is type-checked and tested."""
+    function = tenant_template_source()["Resources"][FUNCTION[direction]]["Properties"]
+    app = (REPO / "functions" / direction / "app.py").read_text()
+    assert function["Code"]["ZipFile"] == app
 
 
 def test_layer_is_built_from_layers_kudos_sync_by_the_python312_workflow() -> None:
@@ -710,48 +759,64 @@ def test_layer_is_built_from_layers_kudos_sync_by_the_python312_workflow() -> No
 def test_failed_invocations_are_not_retried_and_land_in_the_encrypted_dead_letter_queue(
     direction: str,
 ) -> None:
-    resources = translate(ONE)["Resources"]
-    config = resources[f"{FUNCTION[direction]}EventInvokeConfig"]["Properties"]
+    root = translate(ONE)["Resources"]
+    stack = _nested(ONE)["acme-nz"]
+    config = stack[f"{direction.title()}EventInvokeConfig"]["Properties"]
+    assert config["FunctionName"] == {"Ref": FUNCTION[direction]}
     assert config["MaximumRetryAttempts"] == 0
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["DeadLetterQueue", "Arn"]
     }
-    assert resources["DeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
-    sends = [
-        s
-        for s in policy_statements(resources, f"{FUNCTION[direction]}Role")
-        if "sqs:sendmessage" in _actions(s)
-    ]
+    assert root["DeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
+    sends = [s for s in _role_statements(direction) if "sqs:sendmessage" in _actions(s)]
     assert [as_list(s["Resource"]) for s in sends] == [[{"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}]]
-    dead_letters = resources["DeadLetterAlarm"]["Properties"]
+    dead_letters = root["DeadLetterAlarm"]["Properties"]
     assert dead_letters["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_vpc_config_is_set_only_when_subnets_are_given(direction: str) -> None:
-    template = translate(ONE)
-    vpc = template["Resources"][FUNCTION[direction]]["Properties"]["VpcConfig"]
-    assert vpc == {
-        "Fn::If": [
-            "HasVpc",
-            {"SubnetIds": {"Ref": "SubnetIds"}, "SecurityGroupIds": {"Ref": "SecurityGroupIds"}},
-            {"Ref": "AWS::NoValue"},
-        ]
+def test_vpc_config_comes_from_the_tenants_network(direction: str) -> None:
+    stack = _nested(ONE)["acme-nz"]
+    vpc = stack[FUNCTION[direction]]["Properties"]["VpcConfig"]
+    assert vpc["Fn::If"][0] == "HasVpc"
+    assert vpc["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    tenant_template = tenant_template_source()
+    assert tenant_template["Conditions"]["HasVpc"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "Network"}, "|"]}]}
+    when_set = {"SubnetIds": ["subnet-0a", "subnet-0b"], "SecurityGroupIds": ["sg-0c"]}
+    assert evaluate(vpc["Fn::If"][1], {**deployment(), **when_set}) == {
+        "SubnetIds": ["subnet-0a", "subnet-0b"],
+        "SecurityGroupIds": ["sg-0c"],
     }
-    assert _is_not_equal(template["Conditions"]["HasVpc"], {"Fn::Join": ["", {"Ref": "SubnetIds"}]}, "")
-    for name in ("SubnetIds", "SecurityGroupIds"):
-        assert template["Parameters"][name] == {
-            **template["Parameters"][name],
-            "Type": "CommaDelimitedList",
-            "Default": "",
-        }
+
+
+def _network(tenant: str, **parameters: Any) -> str:
+    root = translate((tenant,))["Resources"][tenant_stack_id(tenant)]["Properties"]["Parameters"]
+    return str(evaluate(root["Network"], {**deployment(), **parameters}))
+
+
+def test_a_tenant_without_a_network_of_its_own_gets_the_stacks_or_none() -> None:
+    assert _network("acme-nz") == "|"
+    given = {"SubnetIds": ["subnet-1", "subnet-2"], "SecurityGroupIds": ["sg-1"]}
+    assert _network("acme-nz", **given) == "subnet-1;subnet-2|sg-1"
+
+
+def test_a_tenant_listed_in_tenant_networks_gets_its_own_subnets_and_security_groups() -> None:
+    mapping = source_template()["Mappings"]["TenantNetworks"]
+    [(listed, entry)] = mapping.items()
+    given = {"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}
+    assert _network(listed, **given) == entry["Network"] != "subnet-1|sg-1"
+    pattern = re.compile(tenant_template_source()["Parameters"]["Network"]["AllowedPattern"])
+    assert pattern.fullmatch(entry["Network"]) and pattern.fullmatch("|")
+    assert not pattern.fullmatch("subnet-1|") and not pattern.fullmatch("|sg-1")
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_log_groups_keep_logs_for_the_retention_parameter(direction: str) -> None:
-    group = translate(ONE)["Resources"][f"{direction.title()}LogGroup"]
+def test_log_groups_are_the_tenants_own_and_keep_logs_for_the_retention_parameter(direction: str) -> None:
+    group = _nested(ONE)["acme-nz"][f"{direction.title()}LogGroup"]
     assert group["Type"] == "AWS::Logs::LogGroup"
     assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    name = evaluate(group["Properties"]["LogGroupName"], deployment())
+    assert name == f"/kudos-sync/kudos-sync-prod/acme-nz/{direction}"
 
 
 # --- data and alarm plumbing ----------------------------------------------------------------------
@@ -835,13 +900,14 @@ def test_each_tenant_and_direction_has_a_dashboard_of_runs_failures_parked_and_l
                 assert ("KudosSync", name, dims) in shown
 
 
-def test_outputs_name_the_table_bucket_topic_and_functions() -> None:
+def test_outputs_name_the_table_bucket_topic_and_each_tenants_functions() -> None:
     outputs = translate(ONE)["Outputs"]
     assert outputs["StateTableName"]["Value"] == {"Ref": "StateTable"}
     assert outputs["ImageBucketName"]["Value"] == {"Ref": "ImageBucket"}
     assert outputs["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
-    assert outputs["PushFunctionName"]["Value"] == {"Ref": "PushFunction"}
-    assert outputs["PullFunctionName"]["Value"] == {"Ref": "PullFunction"}
+    nested = tenant_template_source()["Outputs"]
+    assert nested["PushFunctionName"]["Value"] == {"Ref": "PushFunction"}
+    assert nested["PullFunctionName"]["Value"] == {"Ref": "PullFunction"}
 
 
 def test_language_extensions_run_before_the_serverless_transform() -> None:
@@ -897,3 +963,35 @@ def test_operations_guide_secret_example_is_a_valid_tenant_config_naming_every_f
     assert gaps == [], f"the secret example in docs/operations.md lacks {gaps}"
     # The other kind of Magento auth is described in the field table.
     assert all(f'"{name}"' in guide for name in BearerAuth.model_fields)
+
+
+# --- TLS only ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("policy", "target", "service"),
+    [
+        ("ImageBucketPolicy", "ImageBucket", "s3"),
+        ("DeadLetterQueuePolicy", "DeadLetterQueue", "sqs"),
+        ("AlarmTopicPolicy", "AlarmTopic", "sns"),
+    ],
+)
+def test_bucket_queue_and_topic_deny_every_request_without_tls(
+    policy: str, target: str, service: str
+) -> None:
+    resources = translate(ONE)["Resources"]
+    properties = resources[policy]["Properties"]
+    attached = properties.get("Bucket") or properties.get("Queues") or properties.get("Topics")
+    assert target in references(attached)
+    denials = [s for s in properties["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    [deny] = denials
+    assert deny["Principal"] == "*" and deny["Action"] == f"{service}:*"
+    assert target in references(deny["Resource"])
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_topic_policy_keeps_cloudwatch_alarms_publishing_from_this_account_only() -> None:
+    statements = translate(ONE)["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    [alarms] = [s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    assert alarms["Effect"] == "Allow" and alarms["Action"] == "sns:Publish"
+    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}

@@ -3,11 +3,14 @@ Magento URL refused unless it is loopback, through the settings loader, the comp
 `kudos-sync` command line."""
 
 import json
+import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import certifi
 import pymssql
 import pytest
 import requests
@@ -95,15 +98,40 @@ def test_given_a_private_ca_then_requests_verify_against_that_bundle_only() -> N
     assert not Path(bundle).exists(), "the CA bundle file outlived the client"
 
 
-def test_given_verification_switched_off_explicitly_then_it_is_off_and_said_so(
+def test_given_verification_switched_off_on_loopback_then_it_is_off_and_said_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     session = RecordingSession()
     with caplog.at_level("WARNING"):
-        client = MagentoClient(_magento(verify_tls=False), SyncSettings(), session=session)
+        client = MagentoClient(
+            _magento(base_url="https://127.0.0.1:8443", verify_tls=False), SyncSettings(), session=session
+        )
     client.get("/V1/store/storeViews")
     assert session.sent[0]["verify"] is False
     assert "verification is OFF" in caplog.text
+
+
+@pytest.mark.parametrize("host", ["shop.example.com", "10.0.0.8", "127.0.0.1.nip.io"])
+def test_given_verification_switched_off_off_loopback_then_the_settings_are_refused(host: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        TenantConfig.from_secret(
+            "acme",
+            _tenant_payload(f"https://{host}")
+            | {"magento": {**_tenant_payload(f"https://{host}")["magento"], "verify_tls": False}},
+        )
+    assert "verify_tls" in str(raised.value) and "ca_bundle_pem" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["https://admin:hunter2@shop.example.com", "https://token@shop.example.com", "http://u:p@127.0.0.1"],
+)
+def test_given_credentials_in_the_magento_url_then_refused_without_echoing_them(base_url: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        TenantConfig.from_secret("acme", _tenant_payload(base_url))
+    message = str(raised.value)
+    assert "magento.base_url" in message and "credentials" in message
+    assert "hunter2" not in message and "token@" not in message
 
 
 def test_given_a_tenant_secret_when_the_composition_root_builds_the_client_then_it_verifies_tls(
@@ -159,9 +187,85 @@ def test_given_default_settings_then_sql_server_connections_require_encryption(
     assert str(pymssql_calls[0].get("host")).startswith("ci.example.com")
 
 
-def test_given_encryption_switched_off_then_it_is_not_requested(pymssql_calls: list[dict[str, Any]]) -> None:
-    _try_connect(CiOfficeSettings(url=SecretStr("mssql+pymssql://kudos:pw@ci.example.com/ci"), encrypt=False))
-    assert pymssql_calls and "encryption" not in pymssql_calls[0]
+def test_given_default_settings_then_tds_74_and_the_shipped_freetds_conf_with_public_cas(
+    pymssql_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FREETDSCONF", raising=False)
+    _try_connect(CiOfficeSettings(url=SecretStr("mssql+pymssql://kudos:pw@ci.example.com/ci")))
+    assert pymssql_calls[0]["tds_version"] == "7.4"
+    conf = Path(os.environ["FREETDSCONF"]).read_text()
+    assert "encryption = require" in conf and "check certificate hostname = yes" in conf
+    assert f"ca file = {certifi.where()}" in conf
+
+
+def test_given_the_tenants_ca_then_freetds_validates_the_server_against_it_only(
+    pymssql_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FREETDSCONF", raising=False)
+    settings = CiOfficeSettings(
+        url=SecretStr("mssql+pymssql://kudos:pw@ci.example.com/ci"), ca_bundle_pem=PEM
+    )
+    _try_connect(settings)
+    conf = Path(os.environ["FREETDSCONF"])
+    [ca_line] = [line for line in conf.read_text().splitlines() if line.strip().startswith("ca file")]
+    ca_file = Path(ca_line.split("=", 1)[1].strip())
+    assert ca_file.read_text() == PEM and ca_file != Path(certifi.where())
+    assert oct(conf.stat().st_mode & 0o777) == "0o600" and oct(ca_file.stat().st_mode & 0o777) == "0o600"
+
+
+WEAKENING = [
+    ("?tds_version=7.0", {}, "tds_version=7.0"),
+    ("?tds_version=7.3", {}, "tds_version=7.3"),
+    ("?tds_version=auto", {}, "tds_version=auto"),
+    ("?encrypt=false", {}, "encrypt=false"),
+    ("?encryption=off", {}, "encryption=off"),
+    ("?Encryption=Request", {}, "encryption=request"),
+    ("?TrustServerCertificate=yes", {}, "trustservercertificate=yes"),
+    ("?trust_server_certificate=true", {}, "trust_server_certificate=true"),
+    ("", {"encrypt": False}, "ci_office.encrypt=false"),
+]
+
+
+@pytest.mark.parametrize(("query", "settings", "named"), WEAKENING)
+def test_given_an_option_that_weakens_tls_off_loopback_then_refused_naming_it(
+    query: str, settings: dict[str, Any], named: str, pymssql_calls: list[dict[str, Any]]
+) -> None:
+    password = secrets.token_hex(8)
+    payload = _tenant_payload(
+        "https://shop.example.com", f"mssql+pymssql://kudos:{password}@ci.example.com/ci{query}"
+    )
+    payload["ci_office"].update(settings)
+    with pytest.raises(ConfigurationError) as raised:
+        TenantConfig.from_secret("acme", payload)
+    message = str(raised.value)
+    assert named in message and "loopback" in message
+    assert password not in message
+    # The engine refuses it too, should settings reach it another way.
+    url = SecretStr(f"mssql+pymssql://kudos:{password}@ci.example.com/ci{query}")
+    with pytest.raises(ConfigurationError, match=re.escape(named)):
+        create_ci_office_engine(
+            CiOfficeSettings.model_construct(
+                url=url, encrypt=settings.get("encrypt", True), ca_bundle_pem=None, login_timeout_seconds=2
+            )
+        )
+    assert not pymssql_calls
+
+
+@pytest.mark.parametrize(("query", "settings", "named"), WEAKENING)
+def test_given_the_same_option_on_loopback_then_it_is_allowed(
+    query: str, settings: dict[str, Any], named: str
+) -> None:
+    payload = _tenant_payload(
+        "https://shop.example.com", f"mssql+pymssql://kudos:pw@127.0.0.1:1433/ci{query}"
+    )
+    payload["ci_office"].update(settings)
+    assert TenantConfig.from_secret("acme", payload).ci_office.encrypt is settings.get("encrypt", True)
+
+
+def test_given_tds_80_or_strict_encryption_off_loopback_then_accepted() -> None:
+    for query in ("?tds_version=8.0", "?encryption=strict", "?tds_version=7.4&encryption=require"):
+        url = f"mssql+pymssql://kudos:pw@ci.example.com/ci{query}"
+        assert TenantConfig.from_secret("acme", _tenant_payload("https://shop.example.com", url))
 
 
 def test_given_a_tenant_secret_when_the_composition_root_builds_the_engine_then_it_requires_encryption(

@@ -4,7 +4,6 @@ A bad secret fails with a ConfigurationError that names the tenant and each bad 
 echoes a value (pydantic's own messages include the input, so they are rebuilt here without it).
 """
 
-import ipaddress
 import json
 from decimal import Decimal
 from enum import StrEnum
@@ -21,9 +20,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from kudos_sync.ci_office.transport import transport_problem
 from kudos_sync.domain.errors import ConfigurationError
 from kudos_sync.domain.ids import TenantId, validate_tenant_id
+from kudos_sync.loopback import is_loopback
 
 SECRET_PREFIX = "kudos-sync/tenants/"
 
@@ -54,15 +57,6 @@ class BearerAuth(_Strict):
     token: SecretStr
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class MagentoSettings(_Strict):
     base_url: str  # https://shop.example.com (the client adds /rest/<scope>/V1)
     store_code: str = "default"
@@ -83,16 +77,32 @@ class MagentoSettings(_Strict):
         parts = urlsplit(value)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError("must be an absolute http(s) URL")
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        # Credentials in the URL would be sent as Basic auth and end up in logs with the URL.
+        if "@" in parts.netloc:
+            raise ValueError("must not carry credentials (put them in magento.auth)")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
             raise ValueError("must use https (plain http is allowed on loopback only)")
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _verify_tls_unless_loopback(self) -> "MagentoSettings":
+        host = urlsplit(self.base_url).hostname or ""
+        if not self.verify_tls and not is_loopback(host):
+            raise ValueError(
+                "verify_tls: false is allowed on loopback only; for a private CA set ca_bundle_pem"
+            )
+        return self
+
 
 class CiOfficeSettings(_Strict):
-    """CI Office's SQL Server, as a SQLAlchemy URL (`mssql+pymssql://user:pass@host:1433/db`)."""
+    """CI Office's SQL Server, as a SQLAlchemy URL (`mssql+pymssql://user:pass@host:1433/db`).
+
+    TLS is required and the server certificate validated (ci_office/transport.py); options that
+    weaken it are refused unless the host is loopback."""
 
     url: SecretStr
-    encrypt: bool = True  # TLS to SQL Server; on by default
+    encrypt: bool = True  # TLS to SQL Server; false is refused off loopback
+    ca_bundle_pem: str | None = None  # the CA that signed the server's certificate, PEM (private CA)
     web_branch: str = "WEB"  # the branch web sales are booked to
     login_timeout_seconds: int = Field(default=15, gt=0, le=120)
     # How long one statement may wait for a lock a till holds (SET LOCK_TIMEOUT / lock_timeout) and
@@ -105,6 +115,18 @@ class CiOfficeSettings(_Strict):
     def _lock_wait_fits_in_a_statement(self) -> "CiOfficeSettings":
         if self.lock_timeout_seconds >= self.statement_timeout_seconds:
             raise ValueError("lock_timeout_seconds must be below statement_timeout_seconds")
+        return self
+
+    @model_validator(mode="after")
+    def _tls_unless_loopback(self) -> "CiOfficeSettings":
+        try:
+            url = make_url(self.url.get_secret_value())
+        except ArgumentError:
+            return self  # reported, without the URL, when the engine is built
+        if url.get_backend_name() == "mssql":
+            problem = transport_problem(url, self.encrypt)
+            if problem:
+                raise ValueError(problem)
         return self
 
 

@@ -28,6 +28,11 @@ CONTENT_TYPES: dict[str, str] = {
 }
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+# A tenant's role may list only its own prefix (templates/tenant.yaml), so S3 answers a read of a
+# missing key with 403 rather than 404: S3 cannot tell the caller a key is absent without a listing
+# permission that carries no prefix. A read under the tenant's own prefix that is refused is read as
+# "not there"; a real permission problem still shows, on the PutObject that follows.
+_MISSING_STATUSES = {403, 404}
 
 
 def image_key(tenant: str, sha256: str, extension: str) -> str:
@@ -69,7 +74,7 @@ class S3ImageStage:
             try:
                 self._client.head_object(Bucket=self._bucket, Key=key)
             except ClientError as exc:
-                if error_code(exc) in _MISSING or http_status(exc) == 404:
+                if error_code(exc) in _MISSING or http_status(exc) in _MISSING_STATUSES:
                     return False
                 raise
         return True
@@ -106,7 +111,7 @@ class S3ImageStage:
             try:
                 response = self._client.get_object(Bucket=self._bucket, Key=key)
             except ClientError as exc:
-                if error_code(exc) in _MISSING or http_status(exc) == 404:
+                if error_code(exc) in _MISSING or http_status(exc) in _MISSING_STATUSES:
                     raise RecordError(
                         f"image {sha256}.{extension} is not staged for tenant {self.tenant}",
                         record=f"{sha256}.{extension}",

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, select
+from sqlalchemy import Connection, Engine, Select, case, select
 
 from kudos_sync.ci_office import schema as s
 from kudos_sync.ci_office.errors import translate_db_errors
@@ -28,6 +28,9 @@ _YIELD_PER = 2000
 # A read that fails for a reason the error table does not know: the database is not what this adapter
 # expects, so stop and alarm rather than park or retry.
 _READ_FAILURE = ConfigurationError
+# The largest image sent to Magento: far above a product photo (a few MB), far below what would
+# strain the function's memory when base64-encoded (x 4/3) into a request.
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
 _BRANCH_CHUNK = 500
 # Plain dataclasses, built straight from typed columns (one per SKU, stock row and image).
 _construct_style = Style
@@ -238,13 +241,25 @@ class SqlCatalogueSource:
                     updated_at=_aware(updated_at),
                 )
 
-    def read_image(self, image_id: int) -> bytes:
-        """The bytes of one image; RecordError when it is gone."""
+    def read_image(self, image_id: int, limit: int = MAX_IMAGE_BYTES) -> bytes:
+        """The bytes of one image; RecordError when it is gone or larger than `limit` (the size is
+        in the message, which is the reason the image is parked with). The database sends the bytes
+        only when CI Office's recorded length is within the limit."""
         im = s.product_images
+        within = case((im.c.byte_length <= limit, im.c.data), else_=None)
+        query = select(im.c.byte_length, within).where(im.c.image_id == image_id)
         with translate_db_errors(f"reading image {image_id}", _READ_FAILURE), self._engine.connect() as conn:
-            data = conn.execute(select(im.c.data).where(im.c.image_id == image_id)).scalar_one_or_none()
-        if data is None:
+            row = conn.execute(query).one_or_none()
+        if row is None:
             raise RecordError(
                 f"CI Office image {image_id} not found", record=f"image {image_id}", field="image_id"
+            )
+        recorded, data = row
+        size = len(data) if data is not None else recorded
+        if data is None or size > limit:
+            raise RecordError(
+                f"CI Office image {image_id} is {size} bytes, over the {limit}-byte limit",
+                record=f"image {image_id}",
+                field="data",
             )
         return bytes(data)

@@ -1,7 +1,8 @@
 """Building the SQLAlchemy engine for a tenant's CI Office database.
 
-- SQL Server (`mssql+pymssql://...`, production): TLS required when `encrypt` is set (FreeTDS
-  `encryption="require"`), a login timeout, `datetime2` round trips, and a pool of one or two
+- SQL Server (`mssql+pymssql://...`, production): TLS required and the certificate validated
+  (`transport.py`: TDS 7.4, FreeTDS `encryption="require"`, weakening options refused off
+  loopback), a login timeout, `datetime2` round trips, and a pool of one or two
   connections with pre-ping, because one Lambda invocation runs one sync at a time.
 - PostgreSQL (CI): as given, with pre-ping.
 - SQLite (demo, fast tests): foreign keys on, WAL journal, a busy timeout (the lock timeout setting),
@@ -20,7 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
-from kudos_sync.ci_office.session import apply_session_settings, mssql_connect_args
+from kudos_sync.ci_office.session import apply_session_settings
+from kudos_sync.ci_office.session import mssql_connect_args as session_connect_args
+from kudos_sync.ci_office.transport import mssql_connect_args as transport_connect_args
 from kudos_sync.config import CiOfficeSettings
 from kudos_sync.domain.errors import ConfigurationError
 
@@ -31,6 +34,8 @@ WRITE_OPTIONS: dict[str, Any] = {WRITE_OPTION: True}
 _POOL_SIZE = 1
 _MAX_OVERFLOW = 1
 _POOL_RECYCLE_SECONDS = 300  # below the idle timeouts of NAT gateways and SQL Server proxies
+# SQLAlchemy's error text and echo logs otherwise carry each statement's parameters (customer data).
+_HIDE_PARAMETERS: dict[str, Any] = {"hide_parameters": True}
 
 
 def create_ci_office_engine(settings: CiOfficeSettings, **engine_options: Any) -> Engine:
@@ -47,7 +52,7 @@ def create_ci_office_engine(settings: CiOfficeSettings, **engine_options: Any) -
         elif backend == "sqlite":
             engine = _create_sqlite_engine(url, settings, engine_options)
         else:
-            engine = create_engine(url, pool_pre_ping=True, **engine_options)
+            engine = create_engine(url, pool_pre_ping=True, **{**_HIDE_PARAMETERS, **engine_options})
     except (NoSuchModuleError, ArgumentError, ImportError):
         raise ConfigurationError(
             f"CI Office url uses an unsupported driver ({url.drivername}); use mssql+pymssql"
@@ -61,9 +66,8 @@ def _create_mssql_engine(url: Any, settings: CiOfficeSettings, engine_options: d
         connect_args.update(
             login_timeout=settings.login_timeout_seconds, use_datetime2=True, appname="kudos-sync"
         )
-        connect_args.update(mssql_connect_args(settings))
-        if settings.encrypt:
-            connect_args["encryption"] = "require"  # FreeTDS: TLS or no connection
+        connect_args.update(session_connect_args(settings))
+        connect_args.update(transport_connect_args(url, settings.encrypt, settings.ca_bundle_pem))
     connect_args.update(engine_options.pop("connect_args", {}))
     options: dict[str, Any] = {
         "pool_pre_ping": True,
@@ -71,6 +75,7 @@ def _create_mssql_engine(url: Any, settings: CiOfficeSettings, engine_options: d
         "max_overflow": _MAX_OVERFLOW,
         "pool_recycle": _POOL_RECYCLE_SECONDS,
         "pool_timeout": settings.login_timeout_seconds,
+        **_HIDE_PARAMETERS,
         **engine_options,
     }
     return create_engine(url, connect_args=connect_args, **options)
@@ -82,7 +87,7 @@ def _create_sqlite_engine(url: Any, settings: CiOfficeSettings, engine_options: 
     busy_seconds = float(settings.lock_timeout_seconds)
     connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": busy_seconds}
     connect_args.update(engine_options.pop("connect_args", {}))
-    options: dict[str, Any] = dict(engine_options)
+    options: dict[str, Any] = {**_HIDE_PARAMETERS, **engine_options}
     if in_memory:
         options.setdefault("poolclass", StaticPool)  # one shared connection, or every thread sees its own DB
     engine = create_engine(url, connect_args=connect_args, **options)

@@ -5,8 +5,11 @@ different ways: numbers, SQLSTATEs, or only a message. Everything that reads a d
 message lives here; the adapters wrap their work in `translate_db_errors` and never look at a
 driver exception themselves.
 
-Messages name what was being done and the error's code, never the SQL parameters or the URL (a
-driver message can echo values, and SQLAlchemy's own text includes the statement's parameters).
+Messages name what was being done, the driver's error class and its code, never the SQL parameters
+or the URL: a driver message can echo values (SQL Server's duplicate-key and truncation messages quote
+the customer's e-mail or name), and SQLAlchemy's own text includes the statement's parameters. So the
+translated error is raised `from None`: a chained cause would put that text into the traceback the
+Lambda handler logs (`logger.exception`).
 """
 
 import re
@@ -170,16 +173,19 @@ def _classify_sqlite(orig: BaseException) -> type[SyncError] | None:
 
 
 def _driver_code(orig: BaseException) -> str:
+    """The driver's class and code (`IntegrityError SQLSTATE 23505`, `OperationalError error 1205`):
+    enough to look the failure up, and nothing the statement carried."""
+    kind = type(orig).__name__
     state = getattr(orig, "sqlstate", None)
     if isinstance(state, str):
-        return f"SQLSTATE {state}"
+        return f"{kind} SQLSTATE {state}"
     name = getattr(orig, "sqlite_errorname", None)
     if isinstance(name, str):
-        return name
+        return f"{kind} {name}"
     numbers = _mssql_numbers(orig) if type(orig).__module__.startswith(("pymssql", "_mssql")) else set()
     if numbers:
-        return "error " + "/".join(str(n) for n in sorted(numbers))
-    return type(orig).__name__
+        return f"{kind} error " + "/".join(str(n) for n in sorted(numbers))
+    return kind
 
 
 def classify(error: BaseException) -> type[SyncError] | None:
@@ -208,6 +214,7 @@ def classify(error: BaseException) -> type[SyncError] | None:
 
 def translate(error: BaseException, action: str, unclassified: type[SyncError] = RecordError) -> SyncError:
     """The SyncError to raise for a database error met while doing `action` (e.g. "reading styles").
+    Raise it `from None`: the driver error's text may quote customer data (see the module docstring).
     Errors that are neither transient nor configuration become `unclassified`: a RecordError for a
     write (the document is parked), a ConfigurationError for a catalogue read (nothing to park: the
     database is not what the adapter expects)."""
@@ -234,4 +241,4 @@ def translate_db_errors(action: str, unclassified: type[SyncError] = RecordError
     except SyncError:
         raise
     except (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.NoSuchModuleError, sa_exc.ArgumentError) as error:
-        raise translate(error, action, unclassified) from error
+        raise translate(error, action, unclassified) from None  # the cause may quote customer data

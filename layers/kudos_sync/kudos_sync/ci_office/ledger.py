@@ -173,9 +173,9 @@ class SqlLedger:
                 if existing is not None:
                     return existing
                 if attempt == _ATTEMPTS:
-                    raise translate(error, action) from error
+                    raise translate(error, action) from None  # the cause may quote customer data
             except (sa_exc.DBAPIError, sa_exc.TimeoutError) as error:
-                raise translate(error, action) from error
+                raise translate(error, action) from None  # the cause may quote customer data
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _import(self, conn: Connection, document: LedgerDocument, record: str) -> ImportOutcome:

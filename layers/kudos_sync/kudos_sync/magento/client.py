@@ -15,8 +15,6 @@ then; any other write is retried only when Magento certainly did not apply it (c
 from __future__ import annotations
 
 import contextlib
-import email.utils
-import json
 import logging
 import os
 import random
@@ -24,9 +22,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import quote
@@ -37,12 +32,21 @@ from requests.adapters import HTTPAdapter
 from kudos_sync.config import MagentoSettings, SyncSettings
 from kudos_sync.domain.errors import ConfigurationError
 from kudos_sync.magento.auth import RequestSigner, signer_for
+from kudos_sync.magento.bodies import MAX_RESPONSE_BYTES, Undecodable, decode, dumps, read_capped
 from kudos_sync.magento.errors import (
     AmbiguousWriteError,
     MagentoConfigurationError,
+    MagentoRecordError,
     MagentoTransientError,
     classify,
     transport_error,
+)
+from kudos_sync.magento.pacing import (
+    AdaptiveLimiter,
+    EndpointStats,
+    RequestStats,
+    RetryPolicy,
+    parse_retry_after,
 )
 from kudos_sync.magento.search import encode_query
 
@@ -52,188 +56,6 @@ Method = Literal["GET", "POST", "PUT", "DELETE"]
 Scope = Literal["store", "all"]
 
 USER_AGENT = "kudos-sync/0.1 (+Kudos Cloud Interaction for Magento 2)"
-
-
-# ---------------------------------------------------------------- concurrency
-
-
-class AdaptiveLimiter:
-    """AIMD limit on requests in flight, shared by every thread of one client.
-
-    Starts at ``maximum``; a throttling response (429/503) halves it, once per generation so a burst
-    of 429s from requests already in flight counts as one signal; ``increase_after`` successes in a row
-    add one back. Never more than ``maximum`` in flight.
-    """
-
-    def __init__(self, maximum: int, *, increase_after: int = 10) -> None:
-        if maximum < 1:
-            raise ValueError("maximum must be at least 1")
-        self.maximum = maximum
-        self.increase_after = increase_after
-        self._limit = maximum
-        self._in_flight = 0
-        self._peak = 0
-        self._successes = 0
-        self._generation = 0
-        self._cond = threading.Condition()
-
-    @property
-    def limit(self) -> int:
-        with self._cond:
-            return self._limit
-
-    @property
-    def in_flight(self) -> int:
-        with self._cond:
-            return self._in_flight
-
-    @property
-    def peak(self) -> int:
-        """The most requests ever in flight at once."""
-        with self._cond:
-            return self._peak
-
-    def acquire(self) -> int:
-        """Wait for a slot; returns the generation the request starts in."""
-        with self._cond:
-            while self._in_flight >= self._limit:
-                self._cond.wait()
-            self._in_flight += 1
-            self._peak = max(self._peak, self._in_flight)
-            return self._generation
-
-    def release(self, generation: int, *, throttled: bool = False, succeeded: bool = False) -> None:
-        with self._cond:
-            self._in_flight -= 1
-            if throttled:
-                if generation == self._generation:
-                    self._limit = max(1, self._limit // 2)
-                    self._generation += 1
-                    log.warning("Magento is throttling: concurrency limit now %d", self._limit)
-                self._successes = 0
-            elif succeeded:
-                self._successes += 1
-                if self._successes >= self.increase_after and self._limit < self.maximum:
-                    self._limit += 1
-                    self._successes = 0
-            self._cond.notify_all()
-
-
-# ---------------------------------------------------------------- accounting
-
-
-@dataclass(slots=True)
-class EndpointStats:
-    requests: int = 0  # HTTP attempts, retries included: what the store had to serve
-    items: int = 0  # array items or records those attempts carried
-    retries: int = 0
-    failures: int = 0  # attempts that did not succeed
-    seconds: float = 0.0
-
-
-class RequestStats:
-    """Requests and items per endpoint template ("POST /V1/products/base-prices"); thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_endpoint: dict[str, EndpointStats] = {}
-
-    def record(self, endpoint: str, *, items: int, ok: bool, retry: bool, seconds: float) -> None:
-        with self._lock:
-            entry = self._by_endpoint.setdefault(endpoint, EndpointStats())
-            entry.requests += 1
-            entry.items += items
-            entry.retries += int(retry)
-            entry.failures += int(not ok)
-            entry.seconds += seconds
-
-    def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
-        """(requests per endpoint, items per endpoint): what a run record keeps."""
-        with self._lock:
-            requests = {k: v.requests for k, v in sorted(self._by_endpoint.items())}
-            items = {k: v.items for k, v in sorted(self._by_endpoint.items())}
-        return requests, items
-
-    def details(self) -> dict[str, EndpointStats]:
-        """A copy of every counter per endpoint (retries, failures and seconds too)."""
-        with self._lock:
-            return {
-                k: EndpointStats(v.requests, v.items, v.retries, v.failures, v.seconds)
-                for k, v in sorted(self._by_endpoint.items())
-            }
-
-    @property
-    def requests(self) -> int:
-        with self._lock:
-            return sum(v.requests for v in self._by_endpoint.values())
-
-    @property
-    def items(self) -> int:
-        with self._lock:
-            return sum(v.items for v in self._by_endpoint.values())
-
-    def as_dict(self) -> dict[str, dict[str, float]]:
-        """Plain numbers for run summaries and benchmark output."""
-        return {
-            k: {
-                "requests": v.requests,
-                "items": v.items,
-                "retries": v.retries,
-                "failures": v.failures,
-                "seconds": round(v.seconds, 3),
-            }
-            for k, v in self.details().items()
-        }
-
-    def reset(self) -> None:
-        with self._lock:
-            self._by_endpoint.clear()
-
-
-# ---------------------------------------------------------------- retry policy
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    max_attempts: int = 5
-    base_delay: float = 0.5  # seconds; attempt n waits up to base * 2**(n-1), capped
-    max_delay: float = 30.0
-    time_budget: float = 120.0  # seconds for all attempts of one call, sleeps included
-    max_retry_after: float = 60.0  # a longer Retry-After ends the call (the next run continues)
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # Money is Decimal inside; JSON numbers at the edge. A quantised amount prints exactly.
-        return float(value)
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise TypeError(f"cannot send a {type(value).__name__} to Magento")
-
-
-def dumps(body: Any) -> bytes:
-    """The JSON body as bytes (ASCII-escaped, so no proxy or server can mis-decode it)."""
-    return json.dumps(body, default=_json_default, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
 # ---------------------------------------------------------------- client
@@ -255,6 +77,7 @@ class MagentoClient:
         increase_after: int = 10,
         connect_timeout: float | None = None,
         signer: RequestSigner | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.settings = settings
         self.sync = sync
@@ -269,6 +92,7 @@ class MagentoClient:
         read_timeout = settings.timeout_seconds
         self._timeout = (connect_timeout or min(10.0, read_timeout), read_timeout)
         self._ca_file: str | None = None
+        self.max_response_bytes = max_response_bytes
         self._owns_session = session is None
         self.session = session or requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=sync.concurrency, max_retries=0)
@@ -321,7 +145,18 @@ class MagentoClient:
         scope: Scope = "store",
         query: Sequence[tuple[str, str]] | str | None = None,
     ) -> str:
-        """The absolute URL: ``template`` ("/V1/products/{sku}") with each path value fully escaped."""
+        """The absolute URL: ``template`` ("/V1/products/{sku}") with each path value fully escaped.
+        A value of dots only (a SKU ``.`` or ``..``) is a RecordError: escaping leaves dots alone and
+        the URL would be normalised to another route (``/products/../media``)."""
+        for name, value in (path or {}).items():
+            text = str(value)
+            if text and text.strip(".") == "":
+                raise MagentoRecordError(
+                    f"{name} {text!r} cannot be addressed in a Magento URL (dots only)",
+                    record=text,
+                    field=name,
+                    reason="bad_path_value",
+                )
         values = {k: quote(str(v), safe="") for k, v in (path or {}).items()}
         prefix = "/rest/all/V1" if scope == "all" else self._store_prefix
         if not template.startswith("/V1/"):
@@ -443,7 +278,7 @@ class MagentoClient:
         try:
             try:
                 response = self.session.send(
-                    prepared, timeout=self._timeout, verify=self._verify, allow_redirects=False
+                    prepared, timeout=self._timeout, verify=self._verify, allow_redirects=False, stream=True
                 )
             except requests.exceptions.SSLError as exc:
                 if _certificate_rejected(exc):
@@ -465,9 +300,13 @@ class MagentoClient:
                 raise ConfigurationError(f"Magento {endpoint}: bad URL ({type(exc).__name__})") from None
             except requests.exceptions.RequestException as exc:
                 raise transport_error(exc, endpoint=endpoint, record=record, sent=True) from None
-            body = _decode(response)
+            try:
+                content = read_capped(response, self.max_response_bytes, endpoint=endpoint, record=record)
+            except requests.exceptions.RequestException as exc:  # the body was cut off mid-read
+                raise transport_error(exc, endpoint=endpoint, record=record, sent=True) from None
+            body = decode(content)
             if 200 <= response.status_code < 300:
-                if isinstance(body, _Undecodable):
+                if isinstance(body, Undecodable):
                     raise MagentoTransientError(
                         f"Magento {endpoint}: HTTP {response.status_code} with a body that is not JSON",
                         status=response.status_code,
@@ -478,7 +317,7 @@ class MagentoClient:
                 return body
             error = classify(
                 response.status_code,
-                body.text if isinstance(body, _Undecodable) else body,
+                body.text if isinstance(body, Undecodable) else body,
                 endpoint=endpoint,
                 record=record,
                 auth_kind=self._signer.kind,
@@ -492,22 +331,6 @@ class MagentoClient:
             self.stats.record(
                 endpoint, items=items, ok=succeeded, retry=retry, seconds=self._monotonic() - t0
             )
-
-
-class _Undecodable:
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text[:500]
-
-
-def _decode(response: requests.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return _Undecodable(response.text)
 
 
 def _certificate_rejected(exc: requests.exceptions.SSLError) -> bool:
@@ -555,6 +378,7 @@ def iter_pages(total_count: int, page_size: int) -> Iterator[int]:
 
 
 __all__ = [
+    "MAX_RESPONSE_BYTES",
     "AdaptiveLimiter",
     "AmbiguousWriteError",
     "EndpointStats",

@@ -292,7 +292,9 @@ def classify(
     call was about; both go into the message so it says what happened and to which record.
     """
     rule = match_rule(status, body)
-    detail = fill_message(body) or f"HTTP {status}"
+    # A body that is not JSON (an HTML error page, a proxy's text) is matched but never quoted: a
+    # store in developer mode prints the failed SQL with its values (customers' e-mails, names).
+    detail = "a body that is not JSON" if isinstance(body, str) else fill_message(body) or f"HTTP {status}"
     about = f" for {record}" if record else ""
     prefix = f"Magento {endpoint}{about}: HTTP {status}"
     if rule.outcome == "transient":
