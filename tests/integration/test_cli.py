@@ -1,5 +1,6 @@
 """The operator's command line against the local stack."""
 
+import json
 from typing import Any
 
 import pytest
@@ -43,7 +44,11 @@ def test_check_names_what_to_fix(operator_env: LocalTenant) -> None:
 def test_plan_writes_nothing_and_lists_what_would_change(operator_env: LocalTenant) -> None:
     result = invoke("plan", "--tenant", operator_env.tenant)
     assert result.exit_code == 0, result.output
-    assert '"create"' in result.output
+    assert "create" in result.output and "--details" in result.output
+    assert len(result.output.splitlines()) < 40  # a summary, not every SKU
+    summary = json.loads(invoke("plan", "--tenant", operator_env.tenant, "--json").output)
+    detailed = json.loads(invoke("plan", "--tenant", operator_env.tenant, "--json", "--details").output)
+    assert summary["counts"]["create"] == len(detailed["create"]) > 0
     assert operator_env.store.stats()["requests"] == {}
     assert operator_env.state.load_bindings(BindingKind.PRODUCT) == {}
 

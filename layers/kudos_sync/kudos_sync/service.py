@@ -7,8 +7,8 @@ EventBridge and one started by an operator do exactly the same thing.
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from kudos_sync.aws.clients import AwsClients, aws_clients
@@ -21,11 +21,12 @@ from kudos_sync.ci_office.ledger import SqlLedger
 from kudos_sync.clock import SystemClock
 from kudos_sync.config import TenantConfig
 from kudos_sync.domain.ids import RunId, validate_tenant_id
-from kudos_sync.domain.state import Direction, RunRecord
+from kudos_sync.domain.state import Direction, ParkedRecord, RunRecord
 from kudos_sync.magento.catalog import RestMagentoCatalog
 from kudos_sync.magento.client import MagentoClient
 from kudos_sync.magento.sales import RestMagentoSales
 from kudos_sync.sync.ports import Clock, Deadline
+from kudos_sync.sync.progress import NoProgress, Progress
 from kudos_sync.sync.pull import PullSync
 from kudos_sync.sync.push import PushSync
 from kudos_sync.sync.run import run_once
@@ -48,12 +49,22 @@ class Stack:
         return cls(clients=aws_clients())
 
 
+class RetryNowStateStore(DynamoStateStore):
+    """The tenant's store with every parked record due now: `kudos-sync parked retry` means now, not
+    after the pull's backoff (5 minutes doubling to 6 hours since the record was last parked)."""
+
+    def list_parked(self, stream: str | None = None) -> list[ParkedRecord]:
+        long_ago = datetime(1970, 1, 1, tzinfo=UTC)
+        return [r.model_copy(update={"last_seen": long_ago}) for r in super().list_parked(stream)]
+
+
 @dataclass
 class TenantAdapters:
     config: TenantConfig
     state: DynamoStateStore
     magento: MagentoClient
     stack: Stack
+    progress: Progress = field(default_factory=NoProgress)
     _engine: Any = None
 
     def ci_office_engine(self) -> Any:
@@ -61,6 +72,8 @@ class TenantAdapters:
             self._engine = create_ci_office_engine(self.config.ci_office)
         return self._engine
 
+    # PROGRESS: the one place the sync's reporter is handed over: pass `progress=self.progress` to
+    # PushSync and PullSync below once their constructors take it (sync/progress.py is the port).
     def push(self, clock: Clock, deadline: Deadline) -> PushSync:
         return PushSync(
             self.config,
@@ -115,10 +128,18 @@ def run_tenant(
     stack: Stack | None = None,
     clock: Clock | None = None,
     run_id: RunId | None = None,
+    progress: Progress | None = None,
+    retry_parked_now: bool = False,
 ) -> RunRecord:
-    """Run one direction for one tenant under its lease and return the run record."""
+    """Run one direction for one tenant under its lease and return the run record. `progress` hears
+    where the run is; `retry_parked_now` retries parked pull records without waiting for their backoff."""
     clock = clock or SystemClock()
     with tenant_adapters(tenant, stack) as adapters:
+        if progress is not None:
+            adapters.progress = progress
+        if retry_parked_now:
+            clients = adapters.stack.clients
+            adapters.state = RetryNowStateStore(clients.dynamodb, clients.table_name, adapters.config.tenant)
         work = (
             adapters.push(clock, deadline) if direction is Direction.PUSH else adapters.pull(clock, deadline)
         )

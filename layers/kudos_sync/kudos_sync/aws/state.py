@@ -306,6 +306,18 @@ class DynamoStateStore:
             ),
         )
 
+    def lease_holder(self, direction: str, now: datetime) -> tuple[str, datetime] | None:
+        """Who holds the direction's lease and until when; None when free or expired (for status)."""
+        sk = f"LEASE#{_name_part(direction, 'direction')}"
+        with aws_errors(self._what("GetItem")):
+            item = self._client.get_item(TableName=self._table, Key=self._key(sk), ConsistentRead=True).get(
+                "Item"
+            )
+        if item is None or int(item["lease_until"]["N"]) <= _epoch_ms(now):
+            return None
+        until = datetime.fromtimestamp(int(item["lease_until"]["N"]) / 1000, tz=UTC)
+        return item["holder"]["S"], until
+
     def release_lease(self, direction: str, holder: str) -> None:
         sk = f"LEASE#{_name_part(direction, 'direction')}"
         self._conditional(
