@@ -6,7 +6,7 @@ EventBridge and one started by an operator do exactly the same thing.
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +20,9 @@ from kudos_sync.ci_office.engine import create_ci_office_engine
 from kudos_sync.ci_office.ledger import SqlLedger
 from kudos_sync.clock import SystemClock
 from kudos_sync.config import TenantConfig
+from kudos_sync.domain.errors import ConfigurationError, SyncError
 from kudos_sync.domain.ids import RunId, validate_tenant_id
-from kudos_sync.domain.state import Direction, ParkedRecord, RunRecord
+from kudos_sync.domain.state import Direction, ParkedRecord, RunRecord, RunStatus
 from kudos_sync.magento.catalog import RestMagentoCatalog
 from kudos_sync.magento.client import MagentoClient
 from kudos_sync.magento.sales import RestMagentoSales
@@ -29,7 +30,7 @@ from kudos_sync.sync.ports import Clock, Deadline
 from kudos_sync.sync.progress import NoProgress, Progress
 from kudos_sync.sync.pull import PullSync
 from kudos_sync.sync.push import PushSync
-from kudos_sync.sync.run import run_once
+from kudos_sync.sync.run import new_run_id, run_once
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,32 @@ def tenant_adapters(tenant: str, stack: Stack | None = None) -> Iterator[TenantA
         adapters.close()
 
 
+def record_unstarted_run(
+    tenant: str,
+    direction: Direction,
+    error: ConfigurationError,
+    stack: Stack,
+    clock: Clock,
+    run_id: RunId | None,
+) -> None:
+    """A run stopped by the tenant's settings (a missing or invalid secret) before it could start still
+    leaves a failed run record, so `kudos-sync status` shows the tenant as misconfigured and why."""
+    now = clock.now()
+    record = RunRecord(
+        tenant=tenant,
+        direction=direction,
+        run_id=run_id or new_run_id(now),
+        started_at=now,
+        finished_at=now,
+        status=RunStatus.FAILED,
+        error=f"configuration: {error}",
+    )
+    try:
+        stack.clients.state_store(tenant).save_run(record)
+    except SyncError as exc:  # the table itself may be what is misconfigured; the error still stands
+        log.warning("could not record the failed %s run of tenant %s: %s", direction.value, tenant, exc)
+
+
 def run_tenant(
     tenant: str,
     direction: Direction,
@@ -134,7 +161,13 @@ def run_tenant(
     """Run one direction for one tenant under its lease and return the run record. `progress` hears
     where the run is; `retry_parked_now` retries parked pull records without waiting for their backoff."""
     clock = clock or SystemClock()
-    with tenant_adapters(tenant, stack) as adapters:
+    stack = stack or Stack.from_environment()
+    with ExitStack() as scope:
+        try:
+            adapters = scope.enter_context(tenant_adapters(tenant, stack))
+        except ConfigurationError as exc:
+            record_unstarted_run(tenant, direction, exc, stack, clock, run_id)
+            raise
         if progress is not None:
             adapters.progress = progress
         if retry_parked_now:
