@@ -592,7 +592,8 @@ def test_names_fit_for_the_longest_tenant_id_and_stack_name() -> None:
         evaluate(a["Properties"]["AlarmName"], context)
         for a in of_type(stack, "AWS::CloudWatch::Alarm").values()
     ]
-    assert max(map(len, alarms)) == MAX_STACK_NAME + 1 + MAX_TENANT_ID + len("-misconfigured") <= MAX_ALARM_NAME
+    longest = MAX_STACK_NAME + 1 + MAX_TENANT_ID + len("-misconfigured")
+    assert max(map(len, alarms)) == longest <= MAX_ALARM_NAME
     dashboards = [
         evaluate(d["Properties"]["DashboardName"], context)
         for d in of_type(stack, "AWS::CloudWatch::Dashboard").values()
