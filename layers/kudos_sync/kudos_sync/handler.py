@@ -113,7 +113,7 @@ def handle(
         metrics.add_metric(name="Misconfigured", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=0)
         metrics.add_metric(name="RunSucceeded", unit=MetricUnit.Count, value=0)
-        logger.error("%s run stopped: tenant %s is misconfigured: %s", direction.value, tenant, exc)
+        logger.error("%s run stopped, the tenant is misconfigured: %s", direction.value, exc)
         return {
             "tenant": tenant,
             "direction": direction.value,

@@ -17,7 +17,6 @@ from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -122,12 +121,14 @@ def reports[**P, R](command: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
-        except click.UsageError as exc:
+        except (typer.Exit, typer.Abort):
+            raise
+        except typer.BadParameter as exc:  # a usage error: typer prints it and exits 2
             if not kwargs.get("as_json", False):
                 raise
             _emit_failure(Failure(ExitCode.USAGE, "usage", exc.format_message(), ""), True)
             raise typer.Exit(int(ExitCode.USAGE)) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except typer.TyperException:
             raise
         except (Exception, KeyboardInterrupt) as exc:
             if _Options.debug:
