@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kudos_sync.ci_office import schema as ci
+from kudos_sync.cli.summary import summary_lines
 from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.domain.state import Direction, RunRecord, RunStatus
 from kudos_sync.service import Stack, run_tenant
@@ -44,16 +45,6 @@ def _run(direction: Direction, stack: Stack) -> RunRecord:
     return run_tenant(TENANT, direction, WallClockDeadline(600.0), stack=stack)
 
 
-def _counts_table(record: RunRecord, title: str) -> Table:
-    table = Table(title=f"{title}  [{record.status.value}]", title_justify="left")
-    table.add_column("what happened")
-    table.add_column("count", justify="right")
-    for name, count in sorted(record.counts.items()):
-        if count:
-            table.add_row(name.replace("_", " "), str(count))
-    return table
-
-
 def _requests_table(record: RunRecord) -> Table:
     table = Table(title="Magento requests (items in arrays)", title_justify="left")
     table.add_column("endpoint")
@@ -68,7 +59,9 @@ def _requests_table(record: RunRecord) -> Table:
 
 def _show(console: Console, record: RunRecord, title: str) -> None:
     seconds = (record.finished_at - record.started_at).total_seconds() if record.finished_at else 0.0
-    console.print(_counts_table(record, f"{title} ({seconds:.1f} s)"))
+    console.print(f"[bold]{title}[/bold] ({seconds:.1f} s) [{record.status.value}]")
+    for line in summary_lines(record):  # the same words as `kudos-sync run`, with units
+        console.print(f"  {line}")
     console.print(_requests_table(record))
     if record.error:
         console.print(f"[red]error:[/red] {record.error}")
@@ -77,7 +70,12 @@ def _show(console: Console, record: RunRecord, title: str) -> None:
 def change_catalogue(engine: Engine, seed: int) -> list[str]:
     """What a retailer does in CI Office between two runs; returns a line per change."""
     styles = demo_data.pick_styles(engine, 6, seed)
-    priced, sale, moved, imaged, retired = styles[:5]
+    if not styles:
+        return ["(no Internet Active style to change: try a larger --skus)"]
+    # A small catalogue has fewer than six styles: the changes then share styles, and none is retired
+    # (retiring the only style would leave nothing to show).
+    priced, sale, moved, imaged, stocked = (styles[n % len(styles)] for n in (0, 1, 2, 3, 5))
+    retired = styles[4] if len(styles) >= 6 else None
     changes = []
     demo_data.change_price(engine, priced, Decimal("79.90"))
     changes.append(f"retail price of style {priced} -> 79.90")
@@ -89,10 +87,11 @@ def change_catalogue(engine: Engine, seed: int) -> list[str]:
     image_id = demo_data.pick_image(engine, seed, style_code=imaged)
     demo_data.replace_image(engine, image_id, variant=seed + 99)
     changes.append(f"image {image_id} of style {imaged} replaced")
-    demo_data.set_internet_active(engine, retired, False)
-    changes.append(f"style {retired} no longer Internet Active (to be disabled, not deleted)")
+    if retired is not None:
+        demo_data.set_internet_active(engine, retired, False)
+        changes.append(f"style {retired} no longer Internet Active (to be disabled, not deleted)")
     for n in range(3):
-        sku = demo_data.pick_sku(engine, seed + n, style_code=styles[5])
+        sku = demo_data.pick_sku(engine, seed + n, style_code=stocked)
         demo_data.set_stock(engine, sku, "AKL", 40 + n)
         changes.append(f"stock of {sku} at AKL -> {40 + n}")
     return changes
@@ -125,6 +124,17 @@ def take_web_sales(store: MagentoSandbox, engine: Engine, seed: int) -> list[str
     sales.refund(orders[1].entity_id, adjustment_negative=Decimal("2.00"))
     happened.append("one order refunded with a 2.00 restocking fee (a credit memo)")
     return happened
+
+
+def web_products(engine: Engine) -> tuple[int, int]:
+    """SKUs and styles CI Office offers online: what the first push turns into Magento products."""
+    with engine.connect() as conn:
+        active = select(ci.styles.c.code).where(ci.styles.c.internet_active.is_(True))
+        skus = conn.execute(
+            select(func.count()).select_from(ci.skus).where(ci.skus.c.style_code.in_(active))
+        ).scalar_one()
+        styles = conn.execute(select(func.count()).select_from(active.subquery())).scalar_one()
+    return int(skus), int(styles)
 
 
 def ledger_table(engine: Engine) -> Table:
@@ -175,6 +185,12 @@ def run_demo(console: Console, *, skus: int = 120, seed: int = 7) -> int:
         console.rule("1. First push: CI Office builds the catalogue in Magento")
         first = _run(Direction.PUSH, stack)
         _show(console, first, "push #1")
+        simple, parents = web_products(engine)
+        console.print(
+            f"  reading it: Magento products = {simple} simple products (one per SKU of an Internet Active "
+            f"style) + {parents} configurable parents (one per Internet Active style); "
+            f"{first.counts.get('products_created', 0)} created"
+        )
 
         console.rule("2. The retailer changes CI Office; the next push sends exactly that")
         for line in change_catalogue(engine, seed):
@@ -216,4 +232,17 @@ def run_demo(console: Console, *, skus: int = 120, seed: int = 7) -> int:
     console.print(
         "[green]ok[/green] push and pull both ways; state in .demo/ (CI Office database, Magento store)"
     )
+    console.rule("Next steps")
+    for line in NEXT_STEPS:
+        console.print(f"  {line}", markup=False)
     return 0
+
+
+NEXT_STEPS = (
+    "make local                      a local stack (AWS, Magento, CI Office) that stays up; it prints the",
+    "                                environment to export, then every kudos-sync command works on it:",
+    "kudos-sync check --tenant demo  the onboarding preflight",
+    "kudos-sync status --all         every tenant, unhealthy first",
+    "kudos-sync plan --tenant demo   what a push would do (--details lists it)",
+    "docs/operations.md              adding a tenant, alarms and their runbooks, exit codes",
+)

@@ -25,18 +25,24 @@ def run_summary(record: RunRecord) -> dict[str, Any]:
     }
 
 
+def count(n: int, unit: str, plural: str | None = None) -> str:
+    """`1 SKU`, `2 SKUs`, `0 rows`."""
+    return f"{n} {unit if n == 1 else plural or unit + 's'}"
+
+
 def _push_lines(c: dict[str, int]) -> list[str]:
     products = c.get("products_created", 0) + c.get("products_updated", 0)
     products += c.get("products_enabled", 0) + c.get("products_disabled", 0)
     return [
-        f"products sent: {products} SKUs ({c.get('products_created', 0)} created, "
+        f"products sent: {count(products, 'Magento product')} ({c.get('products_created', 0)} created, "
         f"{c.get('products_updated', 0)} updated, {c.get('products_enabled', 0)} enabled, "
-        f"{c.get('products_disabled', 0)} disabled; parents and their size/colour children count alike)",
-        f"prices sent: {c.get('prices_sent', 0)} SKUs; special prices: {c.get('special_prices_sent', 0)} "
-        f"sent, {c.get('special_prices_deleted', 0)} ended",
-        f"stock sent: {c.get('stock_sent', 0)} rows (one per SKU and source)",
-        f"images: {c.get('images_uploaded', 0)} uploaded, {c.get('images_deleted', 0)} removed",
-        f"unchanged: {c.get('unchanged', 0)} items already in step (products, prices, stock rows, "
+        f"{c.get('products_disabled', 0)} disabled; one per SKU plus a configurable parent per style)",
+        f"prices sent: {count(c.get('prices_sent', 0), 'SKU')}; special prices: "
+        f"{count(c.get('special_prices_sent', 0), 'SKU')} sent, {c.get('special_prices_deleted', 0)} ended",
+        f"stock sent: {count(c.get('stock_sent', 0), 'row')} (one per SKU and source)",
+        f"images: {count(c.get('images_uploaded', 0), 'image')} uploaded, "
+        f"{c.get('images_deleted', 0)} removed",
+        f"unchanged: {count(c.get('unchanged', 0), 'item')} already in step (products, prices, stock rows, "
         "image sets: nothing sent)",
     ]
 
@@ -53,7 +59,7 @@ def _pull_lines(c: dict[str, int]) -> list[str]:
             "left for the next run": c.get(f"{stream}_deferred", 0),
         }
         shown = ", ".join(f"{n} {what}" for what, n in parts.items() if n)
-        lines.append(f"{label} read: {sum(parts.values())} documents{': ' + shown if shown else ''}")
+        lines.append(f"{label} read: {count(sum(parts.values()), 'document')}{': ' + shown if shown else ''}")
         retried = c.get(f"{stream}_unparked", 0) + c.get(f"{stream}_still_parked", 0)
         if retried:
             lines.append(
@@ -71,7 +77,7 @@ def summary_lines(record: RunRecord) -> list[str]:
     lines = _push_lines(c) if record.direction is Direction.PUSH else _pull_lines(c)
     new = c.get("parked", c.get("parked_total", 0))
     lines.append(
-        f"parked: {new} records newly parked, {c.get('unparked', c.get('unparked_total', 0))} unparked; "
-        f"{c.get('parked_now', 0)} parked in all (kudos-sync parked list)"
+        f"parked: {count(new, 'record')} newly parked, {c.get('unparked', c.get('unparked_total', 0))} "
+        f"unparked; {c.get('parked_now', 0)} parked in all (kudos-sync parked list)"
     )
     return lines
