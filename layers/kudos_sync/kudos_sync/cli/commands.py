@@ -35,7 +35,7 @@ from kudos_sync.cli.fleet import (
     sort_unhealthy_first,
 )
 from kudos_sync.cli.progress import progress_bars
-from kudos_sync.cli.summary import run_summary, summary_lines
+from kudos_sync.cli.summary import count, run_summary, summary_lines
 from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.config import secret_name
 from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
@@ -319,7 +319,7 @@ def status(
         if as_json:
             print(json.dumps([s.model_dump(mode="json") for s in statuses], indent=2))
         else:
-            console.print(_fleet_table(statuses, f"{len(statuses)} tenants, unhealthy first"))
+            console.print(_fleet_table(statuses, f"{count(len(statuses), 'tenant')}, unhealthy first"))
         return
     state = _state(tenant, stack)
     current = read_tenant_status(tenant, state, state.lease_holder, now, window)
@@ -452,7 +452,7 @@ def parked_list(
     if as_json:
         print(json.dumps([_parked_json(owner, record) for owner, record in rows], indent=2))
         return
-    table = Table(title=f"{tenant or 'all tenants'}: {len(rows)} parked records")
+    table = Table(title=f"{tenant or 'all tenants'}: {count(len(rows), 'parked record')}")
     for column in ("tenant", "stream", "key"):  # identifiers are never wrapped or cut
         table.add_column(column, no_wrap=True)
     for column in ("field", "reason", "attempts", "first seen", "last seen"):
