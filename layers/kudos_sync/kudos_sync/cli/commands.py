@@ -396,8 +396,8 @@ def plan(
     table = Table(title=f"{tenant}: what a push would do now")
     table.add_column("what")
     table.add_column("count", justify="right")
-    for name, count in counts.items():
-        table.add_row(name.replace("_", " "), str(count))
+    for name, size in counts.items():
+        table.add_row(name.replace("_", " "), str(size))
     console.print(table)
     if details:
         for name, values in result.model_dump().items():
