@@ -9,6 +9,7 @@ naming the tenant, what failed and the fix (JSON with `--json`), never a traceba
 
 import functools
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from kudos_sync.cli.progress import progress_bars
 from kudos_sync.cli.summary import count, run_summary, summary_lines
 from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.config import secret_name
+from kudos_sync.domain.errors import TransientError
 from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
 from kudos_sync.domain.state import Direction, ParkedRecord, RunRecord, RunStatus
 from kudos_sync.service import Stack, run_tenant, tenant_adapters
@@ -242,11 +244,23 @@ def run(
     with progress_bars(f"{direction.value} for {tenant}", enabled=not as_json) as progress:
         record = run_tenant(tenant, direction, WallClockDeadline(budget), stack=stack, progress=progress)
     code = _run_exit(record)
+    failure = _run_failure(record, code)
     if as_json:
-        print(json.dumps({**run_summary(record), "exit_code": int(code)}, indent=2))
+        body = {**run_summary(record), "exit_code": int(code)}
+        print(json.dumps({**body, **failure.as_json()} if failure else body, indent=2))
+    elif failure:
+        _emit_failure(failure, False)
     else:
         _show_run(record)
     _exit(code)
+
+
+def _run_failure(record: RunRecord, code: ExitCode) -> Failure | None:
+    """A run that failed or was skipped reads like any other failure: one line with its fix."""
+    if code is not ExitCode.TRANSIENT:
+        return None
+    what = f"tenant {record.tenant}: {record.direction.value} run {record.run_id} {record.status.value}"
+    return failure_for(TransientError(f"{what}: {run_reason(record)}"), record.tenant)
 
 
 @app.command()
@@ -589,5 +603,21 @@ def demo(
     sys.exit(run_demo(console, skus=skus, seed=seed))
 
 
+def _configure_logging(argv: list[str]) -> None:
+    """Quiet by default: the sync's warnings (a retried request, say) would bury the one line that
+    matters. --verbose shows our INFO lines, --debug our DEBUG lines; other libraries stay at WARNING
+    (botocore at DEBUG would print request bodies, secrets included)."""
+    root = logging.getLogger()
+    if "--debug" not in argv and "--verbose" not in argv:
+        root.addHandler(logging.NullHandler())  # keeps Python's last-resort handler from printing
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("kudos_sync").setLevel(logging.DEBUG if "--debug" in argv else logging.INFO)
+
+
 def main() -> None:
+    _configure_logging(sys.argv[1:])
     app()
