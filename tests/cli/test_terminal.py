@@ -9,16 +9,20 @@ local AWS (moto on 127.0.0.1); unreachable stores and databases are loopback por
 import json
 import os
 import re
+import signal
+import socket
 import struct
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kudos_sync.aws.state import DynamoStateStore
 
 from sandbox.aws import LocalAws, local_aws_session
 from sandbox.tenant import local_tenant_secret
@@ -280,3 +284,44 @@ def test_json_errors_are_json(env: dict[str, str]) -> None:
     )
     # The budget is checked against the tenant's settings, which do not exist: configuration first.
     assert usage.returncode == CONFIGURATION and json.loads(usage.stdout)["exit_code"] == CONFIGURATION
+
+
+def test_ctrl_c_during_a_run_is_one_line_exit_130_and_frees_the_lease(
+    env: dict[str, str], local_aws: LocalAws
+) -> None:
+    """A store that accepts the connection and never answers: the run waits; the operator presses
+    Ctrl-C (SIGINT to the terminal's foreground process)."""
+    tenant = new_tenant()
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        secret_with(local_aws, tenant, magento={"base_url": url, "timeout_seconds": 60})
+        leader, follower = pty.openpty()
+        child = subprocess.Popen(
+            [str(KUDOS), "run", "--tenant", tenant, "--direction", "pull"],
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+            env=env,
+            close_fds=True,
+        )
+        os.close(follower)
+        silent.settimeout(60)
+        silent.accept()  # the run is now waiting on the store
+        child.send_signal(signal.SIGINT)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(leader)
+        outcome = Outcome(child.wait(timeout=60), b"".join(chunks).decode("utf-8", "replace"))
+    assert_one_line(outcome, 130, tenant, "Ctrl-C")
+    store = DynamoStateStore(local_aws.clients().dynamodb, local_aws.table_name, tenant)
+    [run] = store.list_runs("pull")
+    assert run.status.value == "failed" and store.lease_holder("pull", datetime.now(UTC)) is None
