@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kudos_sync.ci_office import schema as ci
+from kudos_sync.cli.progress import progress_bars
 from kudos_sync.cli.summary import summary_lines
 from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.domain.state import Direction, RunRecord, RunStatus
@@ -42,7 +43,8 @@ class DemoRun:
 
 
 def _run(direction: Direction, stack: Stack) -> RunRecord:
-    return run_tenant(TENANT, direction, WallClockDeadline(600.0), stack=stack)
+    with progress_bars(f"{direction.value} for {TENANT}", enabled=True) as progress:
+        return run_tenant(TENANT, direction, WallClockDeadline(600.0), stack=stack, progress=progress)
 
 
 def _requests_table(record: RunRecord) -> Table:

@@ -179,3 +179,14 @@ def test_parked_retry_retries_an_invoice_now_and_reports_it(operator_env: LocalT
     body = json.loads(result.output)
     assert body["records"] == [{"stream": "invoices", "key": parked.key, "outcome": "synced", "reason": ""}]
     assert body["still_parked"] == 0 and operator_env.state.list_parked() == []
+
+
+def test_check_with_refused_credentials_suggests_the_credentials(operator_env: LocalTenant) -> None:
+    auth = {**operator_env.secret["magento"]["auth"], "consumer_key": "not-the-integrations-key"}
+    magento = {**operator_env.secret["magento"], "auth": auth}
+    operator_env.aws.put_tenant_secret(operator_env.tenant, {**operator_env.secret, "magento": magento})
+    result = invoke("check", "--tenant", operator_env.tenant, "--json")
+    assert result.exit_code == 3, result.output
+    magento_findings = [f for f in json.loads(result.output)["findings"] if f["check"].startswith("magento")]
+    assert len(magento_findings) == 1
+    assert magento_findings[0]["fix"].startswith("Magento refused the credentials")

@@ -60,10 +60,14 @@ NETWORK_FIX = {
 CREDENTIALS_FIX = {
     System.MAGENTO: "Magento refused the credentials: check the integration is active and its four OAuth "
     "keys are in magento.auth (bearer tokens need Stores > Configuration > Services > OAuth > Allow "
-    "OAuth Access Tokens to be used as standalone Bearer tokens)",
+    "OAuth Access Tokens to be used as standalone Bearer tokens) and that it is granted the APIs named",
     System.CI_OFFICE: "SQL Server refused the login: check the user, password and database in "
     "ci_office.url and that the login may read the catalogue",
 }
+
+
+# magento/errors.py's reasons for a refused login or a missing grant.
+CREDENTIAL_REASONS = frozenset({"unauthenticated", "not_authorized", "credentials_rejected", "forbidden"})
 
 
 def _fix_for(exc: SyncError, system: "System | None", setup_fix: str) -> str:
@@ -72,9 +76,7 @@ def _fix_for(exc: SyncError, system: "System | None", setup_fix: str) -> str:
     if isinstance(exc, TransientError):
         return NETWORK_FIX[system]
     reason = getattr(exc, "reason", "")
-    if isinstance(exc, ConfigurationError) and (
-        reason in ("unauthenticated", "not_authorized") or system is System.CI_OFFICE
-    ):
+    if isinstance(exc, ConfigurationError) and (reason in CREDENTIAL_REASONS or system is System.CI_OFFICE):
         return CREDENTIALS_FIX[system]
     return setup_fix
 
