@@ -122,3 +122,9 @@ def test_each_runbook_command_runs_against_the_local_stack(stack: LocalStack) ->
         assert "Traceback" not in result.output and "error (" not in result.output, result.output
     assert {"check", "plan", "status", "run", "resync"} <= {r.split()[0] for r in ran}
     assert any(r.startswith("parked drop") for r in ran) and state.list_parked() == []
+
+
+def test_the_global_options_the_docs_name_exist() -> None:
+    for option in ("--debug", "--verbose", "--version"):
+        assert f"`{option}`" in OPERATIONS or f"`kudos-sync {option}`" in OPERATIONS, option
+        assert runner.invoke(app, [option, "--help"]).exit_code == 0, option

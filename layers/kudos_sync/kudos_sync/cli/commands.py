@@ -160,7 +160,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors")
+        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors, and debug logs")
+    ] = False,
+    _verbose: Annotated[
+        bool, typer.Option("--verbose", help="Show the sync's log lines (retries, parked records) on stderr")
     ] = False,
     _show_version: Annotated[
         bool, typer.Option("--version", help="Print the version and exit", callback=_version, is_eager=True)
