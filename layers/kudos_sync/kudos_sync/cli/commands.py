@@ -329,9 +329,13 @@ def status(
         tenants = set(list_tenant_ids(clients.secretsmanager))
         tenants |= {found.tenant for found in list_parked_all_tenants(clients.dynamodb, clients.table_name)}
         statuses = []
-        for name in sorted(tenants):
-            state = _state(name, stack)
-            statuses.append(read_tenant_status(name, state, state.lease_holder, now, window))
+        with progress_bars("reading the fleet", enabled=not as_json) as progress:
+            progress.start("tenants", len(tenants))
+            for name in sorted(tenants):
+                state = _state(name, stack)
+                statuses.append(read_tenant_status(name, state, state.lease_holder, now, window))
+                progress.advance("tenants", 1)
+            progress.finish("tenants")
         statuses = sort_unhealthy_first(statuses)
         if as_json:
             print(json.dumps([s.model_dump(mode="json") for s in statuses], indent=2))
