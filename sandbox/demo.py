@@ -128,15 +128,26 @@ def take_web_sales(store: MagentoSandbox, engine: Engine, seed: int) -> list[str
     return happened
 
 
-def web_products(engine: Engine) -> tuple[int, int]:
-    """SKUs and styles CI Office offers online: what the first push turns into Magento products."""
+def web_products(engine: Engine) -> tuple[int, int, int]:
+    """What the first push turns into Magento products: SKUs of Internet Active styles (a simple product
+    each), those styles that come in colours, sizes or several SKUs (a configurable parent each; a style
+    of one plain SKU is just that simple product), and their images."""
+    active = select(ci.styles.c.code).where(ci.styles.c.internet_active.is_(True))
+    sku = ci.skus.c
     with engine.connect() as conn:
-        active = select(ci.styles.c.code).where(ci.styles.c.internet_active.is_(True))
-        skus = conn.execute(
-            select(func.count()).select_from(ci.skus).where(ci.skus.c.style_code.in_(active))
+        per_style = conn.execute(
+            select(func.count(), func.count(sku.colour_code), func.count(sku.size_code))
+            .where(sku.style_code.in_(active))
+            .group_by(sku.style_code)
+        ).all()
+        images = conn.execute(
+            select(func.count())
+            .select_from(ci.product_images)
+            .where(ci.product_images.c.style_code.in_(active))
         ).scalar_one()
-        styles = conn.execute(select(func.count()).select_from(active.subquery())).scalar_one()
-    return int(skus), int(styles)
+    simple = sum(int(n) for n, _, _ in per_style)
+    parents = sum(1 for n, colours, sizes in per_style if n > 1 or colours or sizes)
+    return simple, parents, int(images)
 
 
 def ledger_table(engine: Engine) -> Table:
@@ -187,11 +198,11 @@ def run_demo(console: Console, *, skus: int = 120, seed: int = 7) -> int:
         console.rule("1. First push: CI Office builds the catalogue in Magento")
         first = _run(Direction.PUSH, stack)
         _show(console, first, "push #1")
-        simple, parents = web_products(engine)
+        simple, parents, images = web_products(engine)
         console.print(
-            f"  reading it: Magento products = {simple} simple products (one per SKU of an Internet Active "
-            f"style) + {parents} configurable parents (one per Internet Active style); "
-            f"{first.counts.get('products_created', 0)} created"
+            f"  reading it: {simple + parents} Magento products = {simple} simple products (one per SKU of "
+            f"an Internet Active style) + {parents} configurable parents (one per such style in colours or "
+            f"sizes); {images} of the {summary.images} images belong to Internet Active styles"
         )
 
         console.rule("2. The retailer changes CI Office; the next push sends exactly that")
