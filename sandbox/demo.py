@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from sandbox.aws import LocalAws
 from sandbox.ci_office import demo_data
+from sandbox.local import aws_environment, serve_until_interrupted
 from sandbox.magento import MagentoSandbox, SandboxOptions
 from sandbox.tenant import DEMO_BRANCH_SOURCES, local_tenant_secret
 
@@ -170,10 +171,10 @@ def ledger_table(engine: Engine) -> Table:
     return table
 
 
-def run_demo(console: Console, *, skus: int = 120, seed: int = 7) -> int:
+def run_demo(console: Console, *, skus: int = 120, seed: int = 7, keep_running: bool = False) -> int:
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
-    ci_url = f"sqlite:///{DEMO_DIR / 'ci_office.db'}"
+    ci_url = f"sqlite:///{(DEMO_DIR / 'ci_office.db').resolve()}"  # read from other directories too
     engine = create_engine(ci_url)
     ci.create_schema(engine)
     summary = demo_data.generate(engine, skus, seed)
@@ -237,6 +238,19 @@ def run_demo(console: Console, *, skus: int = 120, seed: int = 7) -> int:
                     f"{record.direction.value} run {record.run_id} ended {record.status.value}: "
                     f"{record.error}"
                 )
+        if keep_running:  # the same stack stays up for the operator's commands, until Ctrl-C
+            code = _report(console, failures)
+            serve_until_interrupted(
+                aws_environment(aws),
+                TENANT,
+                DEMO_DIR / "env",
+                ["The demo's stack stays up (Ctrl-C stops it)."],
+            )
+            return code
+    return _report(console, failures)
+
+
+def _report(console: Console, failures: list[str]) -> int:
     console.rule("Result")
     if failures:
         for failure in failures:
@@ -253,7 +267,8 @@ def run_demo(console: Console, *, skus: int = 120, seed: int = 7) -> int:
 
 NEXT_STEPS = (
     "make local                      a local stack (AWS, Magento, CI Office) that stays up; it prints the",
-    "                                environment to export, then every kudos-sync command works on it:",
+    "                                environment to export, then every kudos-sync command works on it",
+    "                                (or `kudos-sync demo --keep-running`: this demo's stack stays up):",
     "kudos-sync check --tenant demo  the onboarding preflight",
     "kudos-sync status --all         every tenant, unhealthy first",
     "kudos-sync plan --tenant demo   what a push would do (--details lists it)",

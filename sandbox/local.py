@@ -54,18 +54,10 @@ class LocalStack:
 
     def environment(self) -> dict[str, str]:
         """The variables to export so `kudos-sync` talks to this stack."""
-        return {
-            "AWS_ENDPOINT_URL": self.aws.endpoint_url,
-            "AWS_DEFAULT_REGION": self.aws.region,
-            "AWS_REGION": self.aws.region,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "KUDOS_STATE_TABLE": self.aws.table_name,
-            "KUDOS_IMAGE_BUCKET": self.aws.bucket,
-        }
+        return aws_environment(self.aws)
 
     def exports(self) -> str:
-        return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in self.environment().items())
+        return exports(self.environment())
 
 
 @contextmanager
@@ -104,6 +96,46 @@ def next_steps(tenant: str) -> list[str]:
     ]
 
 
+def aws_environment(aws: LocalAws) -> dict[str, str]:
+    """The variables to export so `kudos-sync` talks to this local AWS."""
+    return {
+        "AWS_ENDPOINT_URL": aws.endpoint_url,
+        "AWS_DEFAULT_REGION": aws.region,
+        "AWS_REGION": aws.region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "KUDOS_STATE_TABLE": aws.table_name,
+        "KUDOS_IMAGE_BUCKET": aws.bucket,
+    }
+
+
+def exports(environment: dict[str, str]) -> str:
+    return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in environment.items())
+
+
+def serve_until_interrupted(
+    environment: dict[str, str], tenant: str, env_file: Path, header: list[str]
+) -> None:
+    """Print what is running, the environment (also written to `env_file`) and the commands to try;
+    return on Ctrl-C or SIGTERM."""
+    env_file.write_text(exports(environment) + "\n", encoding="utf-8")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for line in header:
+        print(line)
+    print(f"\nIn another terminal, export this (or `source {env_file}`):\n")
+    print(exports(environment))
+    print("\nThen try:\n")
+    for command in next_steps(tenant):
+        print(f"  {command}")
+    print(flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make local", description=__doc__.split("\n\n")[0])
     parser.add_argument("--tenant", default="demo", help="tenant id of the local retailer (default demo)")
@@ -111,26 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=LOCAL_DIR, help="where the databases live (.local)")
     args = parser.parse_args(argv)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with local_stack(args.dir, tenant=args.tenant, skus=args.skus, seed=args.seed) as stack:
-        env_file = args.dir / "env"
-        env_file.write_text(stack.exports() + "\n", encoding="utf-8")
-        print(f"Local stack for tenant {stack.tenant} is up (Ctrl-C stops it):")
-        print(f"  Magento sandbox  {stack.store.base_url}")
-        print(f"  local AWS        {stack.aws.endpoint_url}  table {stack.aws.table_name}")
-        print(f"  CI Office        {stack.ci_url}")
-        print(f"\nIn another terminal, export this (or `source {env_file}`):\n")
-        print(stack.exports())
-        print("\nThen try:\n")
-        for command in next_steps(stack.tenant):
-            print(f"  {command}")
-        print(flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+        serve_until_interrupted(
+            stack.environment(),
+            stack.tenant,
+            args.dir / "env",
+            [
+                f"Local stack for tenant {stack.tenant} is up (Ctrl-C stops it):",
+                f"  Magento sandbox  {stack.store.base_url}",
+                f"  local AWS        {stack.aws.endpoint_url}  table {stack.aws.table_name}",
+                f"  CI Office        {stack.ci_url}",
+            ],
+        )
     print("Local stack stopped.")
     return 0
 

@@ -603,11 +603,14 @@ def demo(
         int, typer.Option(help="SKUs in the demo catalogue (sizes and colours of styles)", min=1)
     ] = 120,
     seed: Annotated[int, typer.Option()] = 7,
+    keep_running: Annotated[
+        bool, typer.Option(help="Keep the demo's stack up afterwards and print its environment, until Ctrl-C")
+    ] = False,
 ) -> None:
     """Run the whole sync both ways on embedded defaults: Magento sandbox, CI Office, local AWS."""
     from sandbox.demo import run_demo  # dev-only: the sandbox is not shipped in the layer
 
-    sys.exit(run_demo(console, skus=skus, seed=seed))
+    sys.exit(run_demo(console, skus=skus, seed=seed, keep_running=keep_running))
 
 
 def _configure_logging(argv: list[str]) -> None:
