@@ -39,7 +39,7 @@ from kudos_sync.cli.progress import progress_bars
 from kudos_sync.cli.summary import count, run_summary, summary_lines
 from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.config import secret_name
-from kudos_sync.domain.errors import TransientError
+from kudos_sync.domain.errors import ConfigurationError, TransientError
 from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
 from kudos_sync.domain.state import Direction, ParkedRecord, RunRecord, RunStatus
 from kudos_sync.service import Stack, run_tenant, tenant_adapters
@@ -189,7 +189,10 @@ def _state(tenant: str, stack: Stack | None = None) -> DynamoStateStore:
 
 def _check_budget(tenant: str, budget: float) -> None:
     """The budget is the time the run may take, checkpoint margin included: refuse one it cannot hold."""
-    margin = load_tenant_config(tenant).sync.deadline_margin_seconds
+    try:
+        margin = load_tenant_config(tenant).sync.deadline_margin_seconds
+    except ConfigurationError:
+        return  # the run itself meets it, records the failed run (status shows why) and reports it
     if budget <= margin:
         raise typer.BadParameter(
             f"{budget:g} s leaves no time to work: tenant {tenant} keeps {margin} s of every run to "
