@@ -7,7 +7,7 @@ SCENARIOS ?= 200
 SEED ?= 1
 PYTEST_WORKERS ?= 2
 
-.PHONY: install lock demo test test-ci-office lint typecheck chaos bench bench-quick clean
+.PHONY: install lock demo local test test-ci-office lint typecheck chaos bench bench-quick clean
 
 $(STAMP): pyproject.toml layers/kudos_sync/requirements.txt
 	@py=$$(scripts/find-python312.sh) || exit 1; \
@@ -28,6 +28,10 @@ lock: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/kudos-sync demo
+
+# Local AWS, a Magento sandbox and a seeded CI Office until Ctrl-C; prints the environment to export.
+local: $(STAMP)
+	$(PY) -m sandbox.local
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from kudos_sync.ci_office import schema as ci
+from kudos_sync.cli.progress import progress_bars
+from kudos_sync.cli.summary import summary_lines
 from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.domain.state import Direction, RunRecord, RunStatus
 from kudos_sync.service import Stack, run_tenant
@@ -28,6 +30,7 @@ from sqlalchemy.engine import Engine
 
 from sandbox.aws import LocalAws
 from sandbox.ci_office import demo_data
+from sandbox.local import aws_environment, serve_until_interrupted
 from sandbox.magento import MagentoSandbox, SandboxOptions
 from sandbox.tenant import DEMO_BRANCH_SOURCES, local_tenant_secret
 
@@ -43,17 +46,8 @@ class DemoRun:
 
 
 def _run(direction: Direction, stack: Stack) -> RunRecord:
-    return run_tenant(TENANT, direction, WallClockDeadline(600.0), stack=stack)
-
-
-def _counts_table(record: RunRecord, title: str) -> Table:
-    table = Table(title=f"{title}  [{record.status.value}]", title_justify="left")
-    table.add_column("what happened")
-    table.add_column("count", justify="right")
-    for name, count in sorted(record.counts.items()):
-        if count:
-            table.add_row(name.replace("_", " "), str(count))
-    return table
+    with progress_bars(f"{direction.value} for {TENANT}", enabled=True) as progress:
+        return run_tenant(TENANT, direction, WallClockDeadline(600.0), stack=stack, progress=progress)
 
 
 def _requests_table(record: RunRecord) -> Table:
@@ -70,7 +64,9 @@ def _requests_table(record: RunRecord) -> Table:
 
 def _show(console: Console, record: RunRecord, title: str) -> None:
     seconds = (record.finished_at - record.started_at).total_seconds() if record.finished_at else 0.0
-    console.print(_counts_table(record, f"{title} ({seconds:.1f} s)"))
+    console.print(f"[bold]{title}[/bold] ({seconds:.1f} s) [{record.status.value}]")
+    for line in summary_lines(record):  # the same words as `kudos-sync run`, with units
+        console.print(f"  {line}")
     console.print(_requests_table(record))
     if record.error:
         console.print(f"[red]error:[/red] {record.error}")
@@ -79,7 +75,12 @@ def _show(console: Console, record: RunRecord, title: str) -> None:
 def change_catalogue(engine: Engine, seed: int) -> list[str]:
     """What a retailer does in CI Office between two runs; returns a line per change."""
     styles = demo_data.pick_styles(engine, 6, seed)
-    priced, sale, moved, imaged, retired = styles[:5]
+    if not styles:
+        return ["(no Internet Active style to change: try a larger --skus)"]
+    # A small catalogue has fewer than six styles: the changes then share styles, and none is retired
+    # (retiring the only style would leave nothing to show).
+    priced, sale, moved, imaged, stocked = (styles[n % len(styles)] for n in (0, 1, 2, 3, 5))
+    retired = styles[4] if len(styles) >= 6 else None
     changes = []
     demo_data.change_price(engine, priced, Decimal("79.90"))
     changes.append(f"retail price of style {priced} -> 79.90")
@@ -91,10 +92,11 @@ def change_catalogue(engine: Engine, seed: int) -> list[str]:
     image_id = demo_data.pick_image(engine, seed, style_code=imaged)
     demo_data.replace_image(engine, image_id, variant=seed + 99)
     changes.append(f"image {image_id} of style {imaged} replaced")
-    demo_data.set_internet_active(engine, retired, False)
-    changes.append(f"style {retired} no longer Internet Active (to be disabled, not deleted)")
+    if retired is not None:
+        demo_data.set_internet_active(engine, retired, False)
+        changes.append(f"style {retired} no longer Internet Active (to be disabled, not deleted)")
     for n in range(3):
-        sku = demo_data.pick_sku(engine, seed + n, style_code=styles[5])
+        sku = demo_data.pick_sku(engine, seed + n, style_code=stocked)
         demo_data.set_stock(engine, sku, "AKL", 40 + n)
         changes.append(f"stock of {sku} at AKL -> {40 + n}")
     return changes
@@ -129,6 +131,28 @@ def take_web_sales(store: MagentoSandbox, engine: Engine, seed: int) -> list[str
     return happened
 
 
+def web_products(engine: Engine) -> tuple[int, int, int]:
+    """What the first push turns into Magento products: SKUs of Internet Active styles (a simple product
+    each), those styles that come in colours, sizes or several SKUs (a configurable parent each; a style
+    of one plain SKU is just that simple product), and their images."""
+    active = select(ci.styles.c.code).where(ci.styles.c.internet_active.is_(True))
+    sku = ci.skus.c
+    with engine.connect() as conn:
+        per_style = conn.execute(
+            select(func.count(), func.count(sku.colour_code), func.count(sku.size_code))
+            .where(sku.style_code.in_(active))
+            .group_by(sku.style_code)
+        ).all()
+        images = conn.execute(
+            select(func.count())
+            .select_from(ci.product_images)
+            .where(ci.product_images.c.style_code.in_(active))
+        ).scalar_one()
+    simple = sum(int(n) for n, _, _ in per_style)
+    parents = sum(1 for n, colours, sizes in per_style if n > 1 or colours or sizes)
+    return simple, parents, int(images)
+
+
 def ledger_table(engine: Engine) -> Table:
     table = Table(title="CI Office ledger", title_justify="left")
     table.add_column("rows")
@@ -160,6 +184,7 @@ def run_demo(
     *,
     skus: int = 120,
     seed: int = 7,
+    keep_running: bool = False,
     ci_office_url: str | None = None,
     create_schema: bool = False,
 ) -> int:
@@ -168,7 +193,8 @@ def run_demo(
     its tables must be empty: the demo fills them and never deletes anything."""
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
-    ci_url = ci_office_url or f"sqlite:///{DEMO_DIR / 'ci_office.db'}"
+    # An absolute path, so the database is read from other directories too.
+    ci_url = ci_office_url or f"sqlite:///{(DEMO_DIR / 'ci_office.db').resolve()}"
     engine = create_engine(ci_url)
     try:
         if ci_office_url is None or create_schema:
@@ -206,6 +232,12 @@ def run_demo(
         console.rule("1. First push: CI Office builds the catalogue in Magento")
         first = _run(Direction.PUSH, stack)
         _show(console, first, "push #1")
+        simple, parents, images = web_products(engine)
+        console.print(
+            f"  reading it: {simple + parents} Magento products = {simple} simple products (one per SKU of "
+            f"an Internet Active style) + {parents} configurable parents (one per such style in colours or "
+            f"sizes); {images} of the {summary.images} images belong to Internet Active styles"
+        )
 
         console.rule("2. The retailer changes CI Office; the next push sends exactly that")
         for line in change_catalogue(engine, seed):
@@ -239,6 +271,19 @@ def run_demo(
                     f"{record.direction.value} run {record.run_id} ended {record.status.value}: "
                     f"{record.error}"
                 )
+        if keep_running:  # the same stack stays up for the operator's commands, until Ctrl-C
+            code = _report(console, failures)
+            serve_until_interrupted(
+                aws_environment(aws),
+                TENANT,
+                DEMO_DIR / "env",
+                ["The demo's stack stays up (Ctrl-C stops it)."],
+            )
+            return code
+    return _report(console, failures)
+
+
+def _report(console: Console, failures: list[str]) -> int:
     console.rule("Result")
     if failures:
         for failure in failures:
@@ -248,4 +293,18 @@ def run_demo(
         "[green]ok[/green] push and pull both ways; state in the CI Office database and in .demo/ "
         "(Magento store)"
     )
+    console.rule("Next steps")
+    for line in NEXT_STEPS:
+        console.print(f"  {line}", markup=False)
     return 0
+
+
+NEXT_STEPS = (
+    "make local                      a local stack (AWS, Magento, CI Office) that stays up; it prints the",
+    "                                environment to export, then every kudos-sync command works on it",
+    "                                (or `kudos-sync demo --keep-running`: this demo's stack stays up):",
+    "kudos-sync check --tenant demo  the onboarding preflight",
+    "kudos-sync status --all         every tenant, unhealthy first",
+    "kudos-sync plan --tenant demo   what a push would do (--details lists it)",
+    "docs/operations.md              adding a tenant, alarms and their runbooks, exit codes",
+)

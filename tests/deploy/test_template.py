@@ -62,6 +62,7 @@ PER_TENANT = {
     "PushSchedule": "AWS::Events::Rule",
     "PullSchedule": "AWS::Events::Rule",
     **{f"{d}{kind}Alarm": "AWS::CloudWatch::Alarm" for d in ("Push", "Pull") for kind in ALARM_KINDS},
+    "MisconfiguredAlarm": "AWS::CloudWatch::Alarm",
     "PushDashboard": "AWS::CloudWatch::Dashboard",
     "PullDashboard": "AWS::CloudWatch::Dashboard",
 }
@@ -363,7 +364,7 @@ def test_each_tenant_and_direction_has_failed_stale_and_parked_alarms_to_the_top
     tenants: tuple[str, ...],
 ) -> None:
     for tenant, stack in _nested(tenants).items():
-        assert len(of_type(stack, "AWS::CloudWatch::Alarm")) == 3 * 2
+        assert len(of_type(stack, "AWS::CloudWatch::Alarm")) == 3 * 2 + 1  # + misconfigured
         for direction in DIRECTIONS:
             for kind in ALARM_KINDS:
                 alarm = _alarm(stack, direction, kind)
@@ -374,6 +375,8 @@ def test_each_tenant_and_direction_has_failed_stale_and_parked_alarms_to_the_top
                     "direction": direction,
                 }
                 assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+                # Every alarm says when it clears too.
+                assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}]
                 # The name operators know: the root stack's name, not the nested stack's.
                 assert evaluate(alarm["AlarmName"], deployment()) == (
                     f"kudos-sync-prod-{tenant}-{direction}-{kind.lower()}"
@@ -452,7 +455,7 @@ def test_alarm_metrics_match_what_the_handler_emits(
 
     started = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
-    def fake_run(tenant: str, run_direction: Direction, deadline: Any) -> RunRecord:
+    def fake_run(tenant: str, run_direction: Direction, deadline: Any, **_: Any) -> RunRecord:
         return RunRecord(
             tenant=tenant,
             direction=run_direction,
@@ -495,6 +498,12 @@ def test_alarm_metrics_match_what_the_handler_emits(
         alarm = _alarm(stack, direction, kind)
         wanted = (alarm["Namespace"], alarm["MetricName"], frozenset(_dimensions(alarm).items()))
         assert wanted in emitted, f"{kind} alarm watches {wanted}; the handler emitted {sorted(emitted)}"
+    for query in stack["MisconfiguredAlarm"]["Properties"]["Metrics"]:
+        if "MetricStat" not in query or query["Id"] != direction:
+            continue
+        metric = query["MetricStat"]["Metric"]
+        wanted = (metric["Namespace"], metric["MetricName"], frozenset(_dimensions(metric).items()))
+        assert wanted in emitted, f"misconfigured alarm watches {wanted}; emitted {sorted(emitted)}"
 
 
 # --- adding a tenant ------------------------------------------------------------------------------
@@ -512,7 +521,7 @@ def test_adding_a_third_tenant_adds_exactly_one_nested_stack_and_changes_nothing
     for section in ("Parameters", "Conditions", "Outputs", "Rules", "Metadata"):
         assert three.get(section) == two.get(section), section
     # The existing tenants' nested stacks get the same template and parameters, so CloudFormation
-    # leaves them alone; the new one holds the tenant's 20 resources.
+    # leaves them alone; the new one holds the tenant's 21 resources.
     assert tenant_stacks(THREE)["acme-nz"] == tenant_stacks(TWO)["acme-nz"]
     assert sorted(body["Type"] for body in _nested(THREE)["c3"].values()) == sorted(PER_TENANT.values())
 
@@ -547,15 +556,15 @@ def _tenant_ids(count: int, length: int) -> tuple[str, ...]:
 
 def test_the_documented_200_tenants_fit_in_one_stack() -> None:
     """docs/operations.md promises 200 tenants per stack: the root stays far below CloudFormation's
-    500 resources (shared resources + one nested stack per tenant) and each nested stack holds 20."""
+    500 resources (shared resources + one nested stack per tenant) and each nested stack holds 21."""
     tenants = _tenant_ids(DOCUMENTED_TENANTS, 12)
     root = translate(tenants)
     shared = len(translate(ONE)["Resources"]) - 1
     assert len(root["Resources"]) == shared + DOCUMENTED_TENANTS < MAX_STACK_RESOURCES
     assert len(of_type(root["Resources"], TENANT_STACK_TYPE)) == DOCUMENTED_TENANTS
     # The most tenants the resource limit alone would allow (docs/operations.md quotes it).
-    assert MAX_STACK_RESOURCES - shared == 489
-    assert len(tenant_template_source()["Resources"]) == len(PER_TENANT) == 20
+    assert MAX_STACK_RESOURCES - shared == 488
+    assert len(tenant_template_source()["Resources"]) == len(PER_TENANT) == 21
     # Each tenant's Network lookup repeats the stack's default: ~1.3 KB a tenant, 200 in a quarter MB.
     assert len(json.dumps(root).encode()) < MAX_TEMPLATE_BYTES / 3
 
@@ -585,7 +594,8 @@ def test_names_fit_for_the_longest_tenant_id_and_stack_name() -> None:
         evaluate(a["Properties"]["AlarmName"], context)
         for a in of_type(stack, "AWS::CloudWatch::Alarm").values()
     ]
-    assert max(map(len, alarms)) == MAX_STACK_NAME + 1 + MAX_TENANT_ID + len("-push-parked") <= MAX_ALARM_NAME
+    longest = MAX_STACK_NAME + 1 + MAX_TENANT_ID + len("-misconfigured")
+    assert max(map(len, alarms)) == longest <= MAX_ALARM_NAME
     dashboards = [
         evaluate(d["Properties"]["DashboardName"], context)
         for d in of_type(stack, "AWS::CloudWatch::Dashboard").values()
@@ -896,8 +906,29 @@ def test_each_tenant_and_direction_has_a_dashboard_of_runs_failures_parked_and_l
                 for metric in widget["properties"]["metrics"]
             }
             dims = ("service", "kudos-sync", "tenant", tenant, "direction", direction)
-            for name in ("RunSucceeded", "RunFailed", "RecordsParked", "LagSeconds"):
+            for name in (
+                "RunSucceeded",
+                "RunPartial",
+                "RunFailed",
+                "Misconfigured",
+                "RecordsParked",
+                "LagSeconds",
+            ):
                 assert ("KudosSync", name, dims) in shown
+
+
+def test_the_fleet_dashboard_shows_every_tenants_failures_partials_misconfiguration_and_parked() -> None:
+    resources = translate(THREE)["Resources"]
+    dashboard = resources["FleetDashboard"]["Properties"]
+    assert evaluate(dashboard["DashboardName"], deployment()) == "kudos-sync-prod-fleet"
+    body = json.loads(evaluate(dashboard["DashboardBody"], deployment()))
+    expressions = [m[0]["expression"] for w in body["widgets"] for m in w["properties"]["metrics"]]
+    for name in ("RunFailed", "RunPartial", "Misconfigured", "RecordsParked"):
+        # SEARCH over the handler's dimensions: every tenant, present and future, without a tenant name.
+        assert any(
+            f'MetricName="{name}"' in e and "{KudosSync,service,tenant,direction}" in e for e in expressions
+        )
+    assert not any(t in json.dumps(body) for t in THREE)
 
 
 def test_outputs_name_the_table_bucket_topic_and_each_tenants_functions() -> None:

@@ -60,3 +60,26 @@ def test_cli_refuses_a_bad_tenant_id() -> None:
     result = CliRunner().invoke(app, ["run", "--tenant", "acme/../globex", "--direction", "push"])
     assert result.exit_code != 0
     assert "tenant id" in result.output
+
+
+def test_a_misconfigured_tenant_returns_a_failed_result_and_alarms_once_without_raising(
+    monkeypatch: pytest.MonkeyPatch, local_tenant: LocalTenant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Raising would dead-letter every scheduled run of the tenant into the shared queue."""
+    for env, value in local_tenant.environment().items():
+        monkeypatch.setenv(env, value)
+    local_tenant.aws.put_tenant_secret(local_tenant.tenant, {"magento": {}}, validate=False)
+    handler = load_handler("pull")
+    result = handler.lambda_handler({"tenant": local_tenant.tenant}, FakeLambdaContext())
+    assert result["status"] == "failed" and result["misconfigured"] is True
+    assert result["error"].startswith("configuration: ")
+    emitted = {}
+    for line in capsys.readouterr().out.splitlines():
+        if '"_aws"' in line:
+            blob = json.loads(line)
+            emitted.update(
+                {m["Name"]: blob[m["Name"]] for d in blob["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+            )
+    assert (emitted["Misconfigured"], emitted["RunFailed"]) == ([1.0], [0.0])
+    [run] = local_tenant.state.list_runs("pull")  # status shows why
+    assert run.status.value == "failed" and (run.error or "").startswith("configuration: ")

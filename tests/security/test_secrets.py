@@ -194,7 +194,8 @@ def test_given_rejected_credentials_when_the_handler_runs_then_the_configuration
         "cli run": _cli(["run", "--tenant", world.tenant, "--direction", "push"], env),
         "state table": _state_text(world),
     }
-    assert "EXCEPTION" in evidence["push handler"], "the handler should have failed on a 401"
+    # A configuration error is returned as a failed, misconfigured result (not raised into the DLQ).
+    assert "'misconfigured': True" in evidence["push handler"], "the handler should have failed on a 401"
     _assert_clean(_oauth_secrets(wrong), evidence)
 
 

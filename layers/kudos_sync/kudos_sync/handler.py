@@ -1,10 +1,18 @@
 """What both Lambda handlers share: validate the event, scope logs and metrics by tenant, run.
 
 Metrics (EMF, namespace KudosSync, dimensions tenant and direction) feed the stack's alarms:
-RunFailed, RunSucceeded (the stale alarm breaches when it goes missing), RecordsParked, RunSeconds.
+RunFailed, RunSucceeded (the stale alarm breaches when it goes missing), RunPartial, RecordsParked,
+RunSeconds, and Misconfigured.
+
+A configuration error (a missing or invalid secret, refused credentials) is not raised: it would land in
+the shared dead-letter queue every schedule and keep the stack-wide alarm on, hiding real crashes. The
+handler returns a failed result and emits Misconfigured=1, which the tenant's misconfigured alarm
+watches; every other run emits Misconfigured=0, so the alarm returns to OK (and says so) once fixed.
 """
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -35,12 +43,56 @@ def record_metrics(metrics: Metrics, record: RunRecord) -> None:
         name="RunPartial", unit=MetricUnit.Count, value=int(record.status is RunStatus.PARTIAL)
     )
     metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=int(record.status is RunStatus.FAILED))
+    metrics.add_metric(name="Misconfigured", unit=MetricUnit.Count, value=0)
     metrics.add_metric(name="RecordsParked", unit=MetricUnit.Count, value=record.counts.get("parked_now", 0))
     if "lag_seconds" in record.counts:
         metrics.add_metric(name="LagSeconds", unit=MetricUnit.Seconds, value=record.counts["lag_seconds"])
     if record.finished_at:
         seconds = (record.finished_at - record.started_at).total_seconds()
         metrics.add_metric(name="RunSeconds", unit=MetricUnit.Seconds, value=seconds)
+
+
+@dataclass
+class _Step:
+    total: int | None
+    done: int = 0
+    logged_at: float = 0.0
+
+
+@dataclass
+class LogProgress:
+    """The Lambda's Progress reporter (sync/progress.py): a log line when a step starts and ends, and
+    at most one every `every_seconds` while it runs, so a long first push shows in the logs as it goes
+    without a line per product. Never raises into the sync."""
+
+    logger: Logger
+    every_seconds: float = 30.0
+    monotonic: Callable[[], float] = time.monotonic
+    _steps: dict[str, _Step] = field(default_factory=dict)
+
+    def start(self, step: str, total: int | None) -> None:
+        self._steps[step] = _Step(total=total, logged_at=self.monotonic())
+        self._log("%s started: %s to do", step, "?" if total is None else total)
+
+    def advance(self, step: str, done: int) -> None:
+        current = self._steps.setdefault(step, _Step(total=None, logged_at=self.monotonic()))
+        current.done += done
+        now = self.monotonic()
+        if now - current.logged_at >= self.every_seconds:
+            current.logged_at = now
+            self._log(
+                "%s: %d of %s done", step, current.done, "?" if current.total is None else current.total
+            )
+
+    def finish(self, step: str) -> None:
+        current = self._steps.pop(step, _Step(total=None))
+        self._log("%s finished: %d of %s done", step, current.done, current.total or current.done)
+
+    def _log(self, message: str, *args: object) -> None:
+        try:
+            self.logger.info(message, *args)
+        except Exception:  # progress is advice: a logging problem must not stop a sync
+            return
 
 
 def handle(
@@ -55,7 +107,20 @@ def handle(
     logger.append_keys(tenant=tenant, direction=direction.value)
     metrics.set_default_dimensions(tenant=tenant, direction=direction.value)
     try:
-        record = run_tenant(tenant, direction, LambdaDeadline(context))
+        record = run_tenant(tenant, direction, LambdaDeadline(context), progress=LogProgress(logger))
+    except ConfigurationError as exc:
+        # Alarmed once as "misconfigured" for this tenant; raising would also dead-letter every schedule.
+        metrics.add_metric(name="Misconfigured", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=0)
+        metrics.add_metric(name="RunSucceeded", unit=MetricUnit.Count, value=0)
+        logger.error("%s run stopped, the tenant is misconfigured: %s", direction.value, exc)
+        return {
+            "tenant": tenant,
+            "direction": direction.value,
+            "status": RunStatus.FAILED.value,
+            "misconfigured": True,
+            "error": f"configuration: {exc}",
+        }
     except Exception:
         metrics.add_metric(name="RunFailed", unit=MetricUnit.Count, value=1)
         logger.exception("%s run failed", direction.value)

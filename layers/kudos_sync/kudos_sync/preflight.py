@@ -7,15 +7,19 @@ itself: version, collation, isolation options, lock timeout, rights, reference t
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 
 from kudos_sync.ci_office import schema as ci
+from kudos_sync.ci_office.errors import classify as classify_db_error
+from kudos_sync.ci_office.errors import translate as translate_db_error
 from kudos_sync.ci_office.server import ServerFacts, describe_server, schema_problems
 from kudos_sync.config import GuestPolicy, OAuthAuth, TenantConfig
-from kudos_sync.domain.errors import SyncError
+from kudos_sync.domain.errors import ConfigurationError, SyncError, TransientError
 from kudos_sync.magento.auth import BearerSigner, OAuthSigner, RequestSigner, bearer_for
 from kudos_sync.magento.client import MagentoClient
 from kudos_sync.magento.errors import MagentoConfigurationError
@@ -29,14 +33,63 @@ class Finding:
     fix: str = ""
 
 
-def _attempt(check: str, fix: str, probe: Callable[[], tuple[bool, str]]) -> Finding:
+def _attempt(
+    check: str, fix: str, probe: Callable[[], tuple[bool, str]], *, system: "System | None" = None
+) -> Finding:
+    """Run one probe. The fix suggested fits the failure: a network fix when the system did not answer,
+    a credentials fix when it refused the login, else `fix` (the store's or database's setup)."""
     try:
         ok, detail = probe()
     except SyncError as exc:
-        return Finding(check, False, str(exc), fix)
+        return Finding(check, False, str(exc), _fix_for(exc, system, fix))
     except Exception as exc:  # a preflight reports every problem rather than stopping at the first
+        mapped = translate_db_errors_of(exc) if system is System.CI_OFFICE else None
+        if mapped is not None:
+            return Finding(check, False, str(mapped), _fix_for(mapped, system, fix))
         return Finding(check, False, f"{type(exc).__name__}: {exc}", fix)
     return Finding(check, ok, detail, "" if ok else fix)
+
+
+class System(StrEnum):
+    MAGENTO = "magento"
+    CI_OFFICE = "ci_office"
+
+
+NETWORK_FIX = {
+    System.MAGENTO: "Magento did not answer: check magento.base_url, DNS and that this machine (and the "
+    "functions' VPC/NAT) can reach the store on 443; retry when the store is up",
+    System.CI_OFFICE: "SQL Server did not answer: check the host and port in ci_office.url, the VPN or "
+    "Direct Connect, and that the firewall lets this machine (and the VPC) reach port 1433",
+}
+CREDENTIALS_FIX = {
+    System.MAGENTO: "Magento refused the credentials: check the integration is active and its four OAuth "
+    "keys are in magento.auth (bearer tokens need Stores > Configuration > Services > OAuth > Allow "
+    "OAuth Access Tokens to be used as standalone Bearer tokens) and that it is granted the APIs named",
+    System.CI_OFFICE: "SQL Server refused the login: check the user, password and database in "
+    "ci_office.url and that the login may read the catalogue",
+}
+
+
+# magento/errors.py's reasons for a refused login or a missing grant.
+CREDENTIAL_REASONS = frozenset({"unauthenticated", "not_authorized", "credentials_rejected", "forbidden"})
+
+
+def _fix_for(exc: SyncError, system: "System | None", setup_fix: str) -> str:
+    if system is None:
+        return setup_fix
+    if isinstance(exc, TransientError):
+        return NETWORK_FIX[system]
+    reason = getattr(exc, "reason", "")
+    if isinstance(exc, ConfigurationError) and (reason in CREDENTIAL_REASONS or system is System.CI_OFFICE):
+        return CREDENTIALS_FIX[system]
+    return setup_fix
+
+
+def translate_db_errors_of(exc: Exception) -> SyncError | None:
+    """A CI Office driver error as the sync's failure class (ci_office/errors.py is the table)."""
+    if classify_db_error(exc) is None:
+        return None
+    return translate_db_error(exc, "connecting for the preflight", ConfigurationError)
 
 
 def check_magento(config: TenantConfig, magento: MagentoClient) -> list[Finding]:
@@ -55,10 +108,14 @@ def check_magento(config: TenantConfig, magento: MagentoClient) -> list[Finding]
             "Stores > Configuration > Services > OAuth > Allow OAuth Access Tokens to be used as standalone "
             "Bearer tokens); set magento.store_code to one of the store views listed",
             store_views,
+            system=System.MAGENTO,
         )
     )
-    if not findings[-1].ok and "credential" in findings[-1].detail.lower():
-        return findings
+    if not findings[-1].ok and findings[-1].fix in (
+        NETWORK_FIX[System.MAGENTO],
+        CREDENTIALS_FIX[System.MAGENTO],
+    ):
+        return findings  # the other Magento checks would only repeat it (and suggest the wrong fix)
     for code in (settings.colour_attribute, settings.size_attribute):
 
         def attribute(code: str = code) -> tuple[bool, str]:
@@ -119,6 +176,7 @@ def check_ci_office(config: TenantConfig, engine: Engine) -> list[Finding]:
             "check ci_office.url (host, port 1433, database, login) and that the VPC can reach SQL Server; "
             "the tables named are the ones kudos_sync/ci_office/schema.py maps",
             tables,
+            system=System.CI_OFFICE,
         )
     )
     if not findings[-1].ok:
@@ -307,5 +365,65 @@ def check_magento_version(config: TenantConfig, magento: MagentoClient) -> list[
             "Access Tokens to be used as standalone Bearer tokens to Yes, or store the four OAuth "
             "credentials instead",
             release,
+        )
+    ]
+
+
+# Orders read to find the payment methods a store takes: the most recent ones, one page.
+PAYMENT_SAMPLE_ORDERS = 200
+PAYMENT_SAMPLE_DAYS = 90
+
+
+def recent_payment_methods(magento: MagentoClient, now_iso: str) -> dict[str, int]:
+    """Payment method codes of the store's most recent orders (at most PAYMENT_SAMPLE_ORDERS, created
+    since `now_iso`), with how many orders used each."""
+    found = magento.get(
+        "/V1/orders",
+        query=[
+            ("searchCriteria[filter_groups][0][filters][0][field]", "created_at"),
+            ("searchCriteria[filter_groups][0][filters][0][value]", now_iso),
+            ("searchCriteria[filter_groups][0][filters][0][condition_type]", "gteq"),
+            ("searchCriteria[sortOrders][0][field]", "created_at"),
+            ("searchCriteria[sortOrders][0][direction]", "DESC"),
+            ("searchCriteria[pageSize]", str(PAYMENT_SAMPLE_ORDERS)),
+            ("searchCriteria[currentPage]", "1"),
+        ],
+        record="recent orders",
+    )
+    methods: dict[str, int] = {}
+    for order in found.get("items") or []:
+        payment = order.get("payment") if isinstance(order, dict) else None
+        method = payment.get("method") if isinstance(payment, dict) else None
+        if method:
+            methods[str(method)] = methods.get(str(method), 0) + 1
+    return methods
+
+
+def check_payment_mapping(config: TenantConfig, magento: MagentoClient) -> list[Finding]:
+    """Fails on an empty mapping, or one missing a payment method the store's recent orders used: the
+    first pull would park every such invoice."""
+    from kudos_sync.clock import SystemClock
+
+    since = (SystemClock().now() - timedelta(days=PAYMENT_SAMPLE_DAYS)).strftime("%Y-%m-%d %H:%M:%S")
+
+    def mapping() -> tuple[bool, str]:
+        methods = recent_payment_methods(magento, since)
+        mapped = set(config.payment_mapping)
+        missing = sorted(set(methods) - mapped)
+        seen = ", ".join(f"{m} ({n})" for m, n in sorted(methods.items())) or "none"
+        if not mapped:
+            return False, f"payment_mapping is empty; methods in recent orders: {seen}"
+        if missing:
+            return False, f"no tender for {missing} (seen in recent orders: {seen})"
+        return True, f"{len(mapped)} methods mapped; recent orders used: {seen}"
+
+    return [
+        _attempt(
+            "payment mapping",
+            'add each method to payment_mapping in the secret, e.g. "payment_mapping": '
+            '{"checkmo": "BANK"}, with a CI tender code (tender types in CI Office); invoices paid by an '
+            "unmapped method are parked by the pull",
+            mapping,
+            system=System.MAGENTO,
         )
     ]

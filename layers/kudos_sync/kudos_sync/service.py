@@ -6,9 +6,9 @@ EventBridge and one started by an operator do exactly the same thing.
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from kudos_sync.aws.clients import AwsClients, aws_clients
@@ -20,14 +20,15 @@ from kudos_sync.ci_office.engine import create_ci_office_engine
 from kudos_sync.ci_office.ledger import SqlLedger
 from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.config import TenantConfig
+from kudos_sync.domain.errors import ConfigurationError, SyncError
 from kudos_sync.domain.ids import RunId, validate_tenant_id
-from kudos_sync.domain.state import Direction, RunRecord
+from kudos_sync.domain.state import Direction, ParkedRecord, RunRecord, RunStatus, direction_of_stream
 from kudos_sync.magento.catalog import RestMagentoCatalog
 from kudos_sync.magento.client import MagentoClient
 from kudos_sync.magento.sales import RestMagentoSales
 from kudos_sync.sync.lease import Lease, LeasedDeadline, LeasedState, holding_lease
 from kudos_sync.sync.ports import Clock, Deadline, StateStore
-from kudos_sync.sync.pull import STREAMS as PULL_STREAMS
+from kudos_sync.sync.progress import NoProgress, Progress
 from kudos_sync.sync.pull import PullSync
 from kudos_sync.sync.push import PushScope, PushSync
 from kudos_sync.sync.run import new_run_id, run_once
@@ -50,12 +51,22 @@ class Stack:
         return cls(clients=aws_clients())
 
 
+class RetryNowStateStore(DynamoStateStore):
+    """The tenant's store with every parked record due now: `kudos-sync parked retry` means now, not
+    after the pull's backoff (5 minutes doubling to 6 hours since the record was last parked)."""
+
+    def list_parked(self, stream: str | None = None) -> list[ParkedRecord]:
+        long_ago = datetime(1970, 1, 1, tzinfo=UTC)
+        return [r.model_copy(update={"last_seen": long_ago}) for r in super().list_parked(stream)]
+
+
 @dataclass
 class TenantAdapters:
     config: TenantConfig
     state: DynamoStateStore
     magento: MagentoClient
     stack: Stack
+    progress: Progress = field(default_factory=NoProgress)
     _engine: Any = None
 
     def ci_office_engine(self) -> Any:
@@ -73,6 +84,7 @@ class TenantAdapters:
             S3ImageStage(self.stack.clients.s3, self.stack.clients.bucket, self.config.tenant),
             clock,
             deadline,
+            progress=self.progress,
         )
 
     def pull(
@@ -91,6 +103,7 @@ class TenantAdapters:
             clock,
             deadline,
             pull_start=pull_start or self.config.pull_from,
+            progress=self.progress,
         )
 
     def close(self) -> None:
@@ -117,6 +130,32 @@ def tenant_adapters(tenant: str, stack: Stack | None = None) -> Iterator[TenantA
         adapters.close()
 
 
+def record_unstarted_run(
+    tenant: str,
+    direction: Direction,
+    error: ConfigurationError,
+    stack: Stack,
+    clock: Clock,
+    run_id: RunId | None,
+) -> None:
+    """A run stopped by the tenant's settings (a missing or invalid secret) before it could start still
+    leaves a failed run record, so `kudos-sync status` shows the tenant as misconfigured and why."""
+    now = clock.now()
+    record = RunRecord(
+        tenant=tenant,
+        direction=direction,
+        run_id=run_id or new_run_id(now),
+        started_at=now,
+        finished_at=now,
+        status=RunStatus.FAILED,
+        error=f"configuration: {error}",
+    )
+    try:
+        stack.clients.state_store(tenant).save_run(record)
+    except SyncError as exc:  # the table itself may be what is misconfigured; the error still stands
+        log.warning("could not record the failed %s run of tenant %s: %s", direction.value, tenant, exc)
+
+
 def run_tenant(
     tenant: str,
     direction: Direction,
@@ -126,12 +165,27 @@ def run_tenant(
     clock: Clock | None = None,
     run_id: RunId | None = None,
     refuse_when_busy: bool = False,
+    progress: Progress | None = None,
+    retry_parked_now: bool = False,
 ) -> RunRecord:
     """Run one direction for one tenant under its lease and return the run record. The run writes
     through its lease (renewed as it goes; no write once it is lost). `refuse_when_busy`: raise
-    LeaseHeldError while another run holds the lease, instead of recording a skipped run."""
+    LeaseHeldError while another run holds the lease, instead of recording a skipped run. `progress`
+    hears where the run is; `retry_parked_now` retries parked pull records without waiting for their
+    backoff."""
     clock = clock or SystemClock()
-    with tenant_adapters(tenant, stack) as adapters:
+    stack = stack or Stack.from_environment()
+    with ExitStack() as scope:
+        try:
+            adapters = scope.enter_context(tenant_adapters(tenant, stack))
+        except ConfigurationError as exc:
+            record_unstarted_run(tenant, direction, exc, stack, clock, run_id)
+            raise
+        if progress is not None:
+            adapters.progress = progress
+        if retry_parked_now:
+            clients = adapters.stack.clients
+            adapters.state = RetryNowStateStore(clients.dynamodb, clients.table_name, adapters.config.tenant)
         # The run names its lease when it starts (`run_once`), on the same reading of the clock.
         lease = Lease(adapters.state, adapters.config.tenant, direction, run_id or "", clock, LEASE_SECONDS)
         state, kept = LeasedState(adapters.state, lease), LeasedDeadline(deadline, lease)
@@ -158,11 +212,6 @@ def run_tenant(
 
 
 # ---------------------------------------------------------------- operator writes, under the lease
-
-
-def direction_of_stream(stream: str) -> Direction:
-    """The direction whose runs write a parked stream: pull for invoices and credit memos."""
-    return Direction.PULL if stream in PULL_STREAMS else Direction.PUSH
 
 
 def _operator_holder(what: str, clock: Clock) -> str:

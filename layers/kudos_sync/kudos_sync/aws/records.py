@@ -65,6 +65,13 @@ class TenantRecords(TenantTable):
             return None
         return LeaseHolder(holder=item["holder"]["S"], until=from_epoch_ms(item["lease_until"]["N"]))
 
+    def lease_holder(self, direction: str, now: datetime) -> tuple[str, datetime] | None:
+        """Who holds the direction's lease and until when; None when free or expired (for status)."""
+        lease = self.current_lease(direction)
+        if lease is None or lease.until <= now:
+            return None
+        return lease.holder, lease.until
+
     def renew_lease(self, direction: str, holder: str, until: datetime) -> bool:
         sk = f"LEASE#{name_part(direction, 'direction')}"
         return self._conditional(

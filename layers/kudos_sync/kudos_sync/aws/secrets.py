@@ -15,8 +15,9 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import BotoCoreError, ClientError
 
 from kudos_sync.aws.errors import aws_errors, classify, error_code
-from kudos_sync.config import TenantConfig, secret_name
+from kudos_sync.config import SECRET_PREFIX, TenantConfig, secret_name
 from kudos_sync.domain.errors import ConfigurationError
+from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
@@ -88,3 +89,21 @@ def store_tenant_secret(
                 raise
         put = client.put_secret_value(SecretId=name, SecretString=value)
         return put["ARN"]
+
+
+def list_tenant_ids(client: SecretsManagerClient) -> list[str]:
+    """The tenants that have a secret under `kudos-sync/tenants/`, sorted (names only: no value is read).
+    Names under the prefix that are not valid tenant ids are left out."""
+    found: set[str] = set()
+    with aws_errors(f"Secrets Manager ListSecrets under {SECRET_PREFIX}"):
+        for page in client.get_paginator("list_secrets").paginate(
+            Filters=[{"Key": "name", "Values": [SECRET_PREFIX]}]
+        ):
+            for entry in page.get("SecretList", []):
+                name = entry.get("Name", "")
+                if name.startswith(SECRET_PREFIX):
+                    try:
+                        found.add(validate_tenant_id(name.removeprefix(SECRET_PREFIX)))
+                    except InvalidTenantIdError:
+                        continue
+    return sorted(found)

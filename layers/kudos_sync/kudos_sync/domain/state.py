@@ -141,6 +141,12 @@ class Cursor(BaseModel):
 PUSH_STREAMS = frozenset({"products", "prices", "special_prices", "stock", "images"})
 
 
+def direction_of_stream(stream: str) -> Direction:
+    """The direction whose runs write (and retry) a parked stream: the pull's are invoices and credit
+    memos, every other stream is the push's."""
+    return Direction.PUSH if stream in PUSH_STREAMS else Direction.PULL
+
+
 class ParkedRecord(BaseModel):
     """A record that could not be synced, kept with its payload and reason until retried or dropped."""
 

@@ -93,6 +93,11 @@ def run_once(
         record = record.model_copy(
             update={"status": status, "counts": counts, "seconds": result.summary_seconds()}
         )
+        if status is RunStatus.FAILED:
+            # A core that ends its own run as failed (the pull, on a transient error per stream) says
+            # why in `error`; without it the record would read as a run that was cut short.
+            reason = getattr(result, "error", None) or "the run reported a failure"
+            record = record.model_copy(update={"error": f"transient: {reason}"})
     except TransientError as exc:
         log.warning(
             "%s run of tenant %s ended early on a transient failure: %s", direction.value, tenant, exc
