@@ -20,13 +20,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-from kudos_sync.ci_office.transport import transport_problem
 from kudos_sync.domain.errors import ConfigurationError
 from kudos_sync.domain.ids import TenantId, validate_tenant_id
 from kudos_sync.loopback import is_loopback
+from kudos_sync.transport_policy import transport_problem, url_parts
 
 SECRET_PREFIX = "kudos-sync/tenants/"
 
@@ -97,8 +95,8 @@ class MagentoSettings(_Strict):
 class CiOfficeSettings(_Strict):
     """CI Office's SQL Server, as a SQLAlchemy URL (`mssql+pymssql://user:pass@host:1433/db`).
 
-    TLS is required and the server certificate validated (ci_office/transport.py); options that
-    weaken it are refused unless the host is loopback."""
+    TLS is required and the server certificate validated (transport_policy.py, ci_office/transport.py);
+    options that weaken it are refused unless the host is loopback."""
 
     url: SecretStr
     encrypt: bool = True  # TLS to SQL Server; false is refused off loopback
@@ -120,11 +118,11 @@ class CiOfficeSettings(_Strict):
     @model_validator(mode="after")
     def _tls_unless_loopback(self) -> "CiOfficeSettings":
         try:
-            url = make_url(self.url.get_secret_value())
-        except ArgumentError:
+            backend, host, query = url_parts(self.url.get_secret_value())
+        except ValueError:
             return self  # reported, without the URL, when the engine is built
-        if url.get_backend_name() == "mssql":
-            problem = transport_problem(url, self.encrypt)
+        if backend == "mssql":
+            problem = transport_problem(host, query, self.encrypt)
             if problem:
                 raise ValueError(problem)
         return self

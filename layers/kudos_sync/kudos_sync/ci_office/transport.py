@@ -18,7 +18,6 @@ and the server's certificate is checked:
 
 import hashlib
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,16 +26,10 @@ import certifi
 from sqlalchemy.engine import URL
 
 from kudos_sync.domain.errors import ConfigurationError
-from kudos_sync.loopback import is_loopback
+from kudos_sync.transport_policy import transport_problem
 
-MIN_TDS_VERSION = (7, 4)
 FREETDS_TEMPLATE = Path(__file__).with_name("freetds.conf.in")
 FREETDSCONF = "FREETDSCONF"  # FreeTDS reads its configuration file from here on every login
-
-_OFF = frozenset({"false", "off", "no", "0", "request", "optional"})
-_ON = frozenset({"true", "on", "yes", "1"})
-_TRUST_OPTIONS = frozenset({"trustservercertificate", "trust_server_certificate", "trust-server-certificate"})
-_TDS_VERSION = re.compile(r"^(\d+)\.(\d+)$")
 
 
 def _query(url: URL) -> dict[str, str]:
@@ -48,43 +41,9 @@ def _query(url: URL) -> dict[str, str]:
     return out
 
 
-def weakening_options(url: URL, encrypt: bool) -> list[str]:
-    """Each option of the URL (or setting) that would weaken TLS, as a sentence naming it."""
-    query = _query(url)
-    found: list[str] = []
-    tds = query.get("tds_version")
-    if tds is not None:
-        match = _TDS_VERSION.match(tds)
-        if not match or (int(match.group(1)), int(match.group(2))) < MIN_TDS_VERSION:
-            found.append(f"tds_version={tds} (TLS needs TDS 7.4 or later)")
-    for name in ("encrypt", "encryption"):
-        if query.get(name) in _OFF:
-            found.append(f"{name}={query[name]} (encryption must be required)")
-    for name in sorted(_TRUST_OPTIONS & set(query)):
-        if query[name] in _ON:
-            found.append(f"{name}={query[name]} (the server certificate must be validated)")
-    if not encrypt:
-        found.append("ci_office.encrypt=false (encryption must be required)")
-    return found
-
-
-def transport_problem(url: URL, encrypt: bool) -> str | None:
-    """Why this SQL Server URL is refused, or None: options that weaken TLS, unless the host is
-    loopback. Names the options, never the URL (it holds the password)."""
-    if is_loopback(url.host or ""):
-        return None
-    found = weakening_options(url, encrypt)
-    if not found:
-        return None
-    return (
-        "; ".join(found)
-        + " refused: TLS to a SQL Server off this machine is required (allowed on loopback only)"
-    )
-
-
 def check_mssql_transport(url: URL, encrypt: bool) -> None:
-    """Raise ConfigurationError for a URL `transport_problem` refuses."""
-    problem = transport_problem(url, encrypt)
+    """Raise ConfigurationError for a URL the policy (`transport_policy.py`) refuses."""
+    problem = transport_problem(url.host or "", _query(url), encrypt)
     if problem:
         raise ConfigurationError(f"CI Office url: {problem}")
 
