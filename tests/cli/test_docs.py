@@ -10,7 +10,7 @@ import pytest
 import typer
 from kudos_sync.aws.state import DynamoStateStore
 from kudos_sync.cli import app
-from kudos_sync.cli.commands import Scope, Stream
+from kudos_sync.cli.app import Scope, Stream
 from kudos_sync.cli.exits import exit_code_table
 from kudos_sync.domain.state import ParkedRecord
 from typer.testing import CliRunner

@@ -1,7 +1,7 @@
 """Exit codes and the one line a failing command prints."""
 
 import pytest
-from kudos_sync.cli.commands import Stream
+from kudos_sync.cli.app import Stream
 from kudos_sync.cli.exits import EXIT_CODE_MEANINGS, ExitCode, StackNotSetError, failure_for
 from kudos_sync.domain.errors import ConfigurationError, LeaseHeldError, RecordError, TransientError
 from kudos_sync.domain.ids import InvalidTenantIdError

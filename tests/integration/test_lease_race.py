@@ -85,7 +85,7 @@ def _now(**delta: float) -> datetime:
     return datetime.now(UTC) + timedelta(**delta)
 
 
-def test_given_push_lease_held_when_operator_resyncs_from_the_command_line_then_one_line_and_exit_2(
+def test_given_push_lease_held_when_operator_resyncs_from_the_command_line_then_one_line_and_exit_4(
     local_tenant: LocalTenant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for env, value in local_tenant.environment().items():
@@ -97,7 +97,11 @@ def test_given_push_lease_held_when_operator_resyncs_from_the_command_line_then_
     )
     with pytest.raises(SystemExit) as exited:
         main()
-    assert exited.value.code == 2
-    (line,) = capsys.readouterr().out.strip().splitlines()
-    assert line.startswith(f"error: tenant {local_tenant.tenant}: a push run (holder scheduled-run) holds")
-    assert line.endswith("try again after it ends")
+    assert exited.value.code == 4  # transient: try again once the run ends
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith(
+        f"error (transient): tenant {local_tenant.tenant}: a push run (holder scheduled-run) holds"
+    )
+    assert "try again after it ends" in line
+    assert "Traceback" not in captured.out + captured.err

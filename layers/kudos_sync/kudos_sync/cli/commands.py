@@ -7,25 +7,36 @@ Every command ends with an exit code from `cli/exits.py`. When it cannot do its 
 naming the tenant, what failed and the fix (JSON with `--json`), never a traceback unless `--debug`.
 """
 
-import functools
 import json
 import logging
-import os
 import sys
-from collections.abc import Callable
 from datetime import timedelta
-from enum import StrEnum
-from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from kudos_sync.aws.clients import IMAGE_BUCKET_ENV, STATE_TABLE_ENV
-from kudos_sync.aws.secrets import list_tenant_ids, load_tenant_config
-from kudos_sync.aws.state import DynamoStateStore, list_parked_all_tenants
-from kudos_sync.cli.exits import ExitCode, Failure, StackNotSetError, exit_code_table, failure_for
+from kudos_sync.aws.secrets import list_tenant_ids
+from kudos_sync.aws.state import list_parked_all_tenants
+from kudos_sync.cli.app import (
+    DEFAULT_BUDGET,
+    BudgetOption,
+    JsonOption,
+    Scope,
+    TenantOption,
+    _check_budget,
+    _emit_failure,
+    _exit,
+    _optional_tenant,
+    _run_exit,
+    _show_run,
+    _stack,
+    _state,
+    app,
+    console,
+    reports,
+)
+from kudos_sync.cli.exits import ExitCode, Failure, failure_for
 from kudos_sync.cli.fleet import (
     RUNS_READ,
     TenantStatus,
@@ -35,202 +46,14 @@ from kudos_sync.cli.fleet import (
     sort_unhealthy_first,
 )
 from kudos_sync.cli.progress import progress_bars
-from kudos_sync.cli.summary import count, run_summary, summary_lines
+from kudos_sync.cli.summary import count, run_summary
 from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.config import secret_name
-from kudos_sync.domain.errors import ConfigurationError, TransientError
-from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
-from kudos_sync.domain.state import Direction, ParkedRecord, RunRecord, RunStatus, direction_of_stream
-from kudos_sync.service import Stack, drop_parked, resync_scope, run_tenant, tenant_adapters
+from kudos_sync.domain.errors import TransientError
+from kudos_sync.domain.state import Direction, RunRecord
+from kudos_sync.service import resync_scope, run_tenant, tenant_adapters
 
 # "\b" keeps click from re-wrapping the table into one paragraph.
-EPILOG = "Exit codes (docs/operations.md, Exit codes):\n\n\b\n" + exit_code_table()
-
-app = typer.Typer(
-    help="Kudos Cloud Interaction for Magento 2: CI Office <-> Magento sync.",
-    epilog=EPILOG,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-)
-parked_app = typer.Typer(help="Records that could not be synced.", no_args_is_help=True, epilog=EPILOG)
-app.add_typer(parked_app, name="parked")
-console = Console()
-
-DEFAULT_BUDGET = 840.0  # what the Lambda functions get (900 s timeout less a minute)
-
-
-def _tenant_option(value: str) -> str:
-    try:
-        return validate_tenant_id(value)
-    except InvalidTenantIdError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-def _optional_tenant(value: str | None) -> str | None:
-    return None if value is None else _tenant_option(value)
-
-
-TenantOption = Annotated[
-    str, typer.Option("--tenant", "-t", help="Tenant id, e.g. acme-nz", callback=_tenant_option)
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (errors too) instead of tables")]
-
-
-class Scope(StrEnum):
-    PRODUCTS = "products"
-    PRICES = "prices"
-    STOCK = "stock"
-    IMAGES = "images"
-
-
-class Stream(StrEnum):
-    """Where a parked record comes from: push streams, then pull streams."""
-
-    PRODUCTS = "products"
-    PRICES = "prices"
-    SPECIAL_PRICES = "special_prices"
-    STOCK = "stock"
-    IMAGES = "images"
-    INVOICES = "invoices"
-    CREDITMEMOS = "creditmemos"
-
-
-StreamOption = Annotated[Stream | None, typer.Option(help="Only this stream's records", case_sensitive=False)]
-
-
-class _Options:
-    debug = False
-
-
-# ---------------------------------------------------------------- failures
-
-
-def _emit_failure(failure: Failure, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(failure.as_json()))
-    else:
-        # Plain print, not Rich: one line whatever the terminal width, on stderr.
-        print(failure.line(), file=sys.stderr)
-
-
-def reports[**P, R](command: Callable[P, R]) -> Callable[P, R]:
-    """Turn what stops a command into its one line and exit code (see cli/exits.py); with --debug
-    the exception propagates with its traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
-            raise
-        except typer.BadParameter as exc:  # a usage error: typer prints it and exits 2
-            if not kwargs.get("as_json", False):
-                raise
-            _emit_failure(Failure(ExitCode.USAGE, "usage", exc.format_message(), ""), True)
-            raise typer.Exit(int(ExitCode.USAGE)) from None
-        except typer.TyperException:
-            raise
-        except (Exception, KeyboardInterrupt) as exc:
-            if _Options.debug:
-                raise
-            tenant = kwargs.get("tenant")
-            failure = failure_for(exc, tenant if isinstance(tenant, str) else None)
-            _emit_failure(failure, bool(kwargs.get("as_json", False)))
-            raise typer.Exit(int(failure.code)) from None
-
-    return wrapper
-
-
-def _exit(code: ExitCode) -> None:
-    if code is not ExitCode.OK:
-        raise typer.Exit(int(code))
-
-
-def _version(value: bool) -> None:
-    if value:
-        try:
-            print(f"kudos-sync {version('kudos-sync')}")
-        except PackageNotFoundError:
-            print("kudos-sync (version unknown: not installed as a package)")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors, and debug logs")
-    ] = False,
-    _verbose: Annotated[
-        bool, typer.Option("--verbose", help="Show the sync's log lines (retries, parked records) on stderr")
-    ] = False,
-    _show_version: Annotated[
-        bool, typer.Option("--version", help="Print the version and exit", callback=_version, is_eager=True)
-    ] = False,
-) -> None:
-    _Options.debug = debug
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _stack() -> Stack:
-    missing = [name for name in (STATE_TABLE_ENV, IMAGE_BUCKET_ENV) if not os.environ.get(name, "").strip()]
-    if missing:
-        raise StackNotSetError(f"environment variable {' and '.join(missing)} not set")
-    return Stack.from_environment()
-
-
-def _state(tenant: str, stack: Stack | None = None) -> DynamoStateStore:
-    clients = (stack or _stack()).clients
-    return DynamoStateStore(clients.dynamodb, clients.table_name, tenant)
-
-
-def _check_budget(tenant: str, budget: float) -> None:
-    """The budget is the time the run may take, checkpoint margin included: refuse one it cannot hold."""
-    try:
-        margin = load_tenant_config(tenant).sync.deadline_margin_seconds
-    except ConfigurationError:
-        return  # the run itself meets it, records the failed run (status shows why) and reports it
-    if budget <= margin:
-        raise typer.BadParameter(
-            f"{budget:g} s leaves no time to work: tenant {tenant} keeps {margin} s of every run to "
-            f"checkpoint (sync.deadline_margin_seconds); give more than {margin} s",
-            param_hint="--budget",
-        )
-
-
-def _run_exit(record: RunRecord) -> ExitCode:
-    if record.status is RunStatus.FAILED or record.status is RunStatus.SKIPPED:
-        return ExitCode.TRANSIENT
-    if record.status is RunStatus.PARTIAL:
-        return ExitCode.PARTIAL
-    if record.counts.get("parked_now", 0):
-        return ExitCode.PARKED
-    return ExitCode.OK
-
-
-def _show_run(record: RunRecord) -> None:
-    status = record.status.value
-    colour = {"succeeded": "green", "partial": "yellow"}.get(status, "red")
-    console.print(f"{record.tenant} {record.direction.value}: [{colour}]{status}[/{colour}]")
-    for line in summary_lines(record):
-        console.print(f"  {line}")
-    reason = run_reason(record)
-    if reason:
-        console.print(f"  why: {reason}")
-
-
-BudgetOption = Annotated[
-    float,
-    typer.Option(
-        help="Seconds the run may take, including the tenant's checkpoint margin "
-        "(sync.deadline_margin_seconds, 60 s by default); a shorter budget is refused"
-    ),
-]
-
-
-# ---------------------------------------------------------------- commands
 
 
 @app.command()
@@ -282,7 +105,8 @@ def check(tenant: TenantOption, as_json: JsonOption = False) -> None:
 
     with tenant_adapters(tenant, _stack()) as adapters:
         findings = [*check_magento(adapters.config, adapters.magento)]
-        findings += check_magento_version(adapters.config, adapters.magento)
+        if findings and findings[0].ok:  # the store answered these credentials: which release is it?
+            findings += check_magento_version(adapters.config, adapters.magento)
         findings += check_ci_office(adapters.config, adapters.ci_office_engine())
         findings += check_payment_mapping(adapters.config, adapters.magento)
     ok = all(f.ok for f in findings)
@@ -451,157 +275,6 @@ def resync(
         print(json.dumps({"tenant": tenant, "scope": scope.value, "forgotten": forgotten}))
         return
     console.print(f"{tenant}: forgot {forgotten} {scope.value} fingerprints; the next push resends them")
-
-
-@parked_app.command("list")
-@reports
-def parked_list(
-    tenant: Annotated[
-        str | None,
-        typer.Option("--tenant", "-t", help="Tenant id; omit with --all", callback=_optional_tenant),
-    ] = None,
-    stream: StreamOption = None,
-    all_tenants: Annotated[bool, typer.Option("--all", help="Every tenant's parked records")] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Parked records with their reasons, for one tenant or (--all) for every tenant."""
-    if all_tenants == (tenant is not None):
-        raise typer.BadParameter("give either --tenant or --all", param_hint="--tenant / --all")
-    wanted = stream.value if stream else None
-    if tenant is not None:
-        rows = [(tenant, record) for record in _state(tenant).list_parked(wanted)]
-    else:
-        clients = _stack().clients
-        rows = [
-            (found.tenant, found.record)
-            for found in list_parked_all_tenants(clients.dynamodb, clients.table_name)
-            if wanted is None or found.record.stream == wanted
-        ]
-    if as_json:
-        print(json.dumps([_parked_json(owner, record) for owner, record in rows], indent=2))
-        return
-    table = Table(title=f"{tenant or 'all tenants'}: {count(len(rows), 'parked record')}")
-    for column in ("tenant", "stream", "key"):  # identifiers are never wrapped or cut
-        table.add_column(column, no_wrap=True)
-    for column in ("field", "reason", "attempts", "first seen", "last seen"):
-        table.add_column(column)
-    for owner, record in rows:
-        table.add_row(
-            owner,
-            record.stream,
-            record.key,
-            record.field,
-            record.reason,
-            str(record.attempts),
-            f"{record.first_seen:%Y-%m-%d %H:%M}",
-            f"{record.last_seen:%Y-%m-%d %H:%M}",
-        )
-    console.print(table)
-
-
-def _parked_json(tenant: str, record: ParkedRecord) -> dict[str, Any]:
-    # The payload (a raw document or row) stays out: it can hold customer data.
-    return {"tenant": tenant, **record.model_dump(mode="json", exclude={"payload"})}
-
-
-@parked_app.command("retry")
-@reports
-def parked_retry(
-    tenant: TenantOption,
-    stream: StreamOption = None,
-    budget: BudgetOption = DEFAULT_BUDGET,
-    as_json: JsonOption = False,
-) -> None:
-    """Retry parked records now, without waiting for their backoff: runs the direction that owns them
-    and reports, per record, whether it synced or is still parked and why."""
-    wanted = stream.value if stream else None
-    stack = _stack()
-    before = {(r.stream, r.key): r for r in _state(tenant, stack).list_parked(wanted)}
-    if not before:
-        if as_json:
-            print(
-                json.dumps({"tenant": tenant, "runs": [], "records": [], "still_parked": 0, "exit_code": 0})
-            )
-        else:
-            console.print(f"{tenant}: nothing parked{f' in {wanted}' if wanted else ''}")
-        return
-    _check_budget(tenant, budget)
-    directions = sorted({direction_of_stream(stream_) for stream_, _ in before})
-    records: list[RunRecord] = []
-    for direction in directions:
-        with progress_bars(f"{direction.value} for {tenant}", enabled=not as_json) as progress:
-            records.append(
-                run_tenant(
-                    tenant,
-                    direction,
-                    WallClockDeadline(budget),
-                    stack=stack,
-                    progress=progress,
-                    retry_parked_now=True,
-                    refuse_when_busy=True,
-                )
-            )
-    after = {(r.stream, r.key): r for r in _state(tenant, stack).list_parked(wanted)}
-    outcomes = []
-    for (stream_, key), old in sorted(before.items()):
-        new = after.get((stream_, key))
-        if new is None:
-            outcome, reason = "synced", ""
-        elif new.attempts > old.attempts:
-            outcome, reason = "still parked", new.reason
-        else:
-            outcome, reason = "not retried", "the run ended before it reached this record"
-        outcomes.append({"stream": stream_, "key": key, "outcome": outcome, "reason": reason})
-    still = sum(1 for o in outcomes if o["outcome"] != "synced")
-    codes = [_run_exit(r) for r in records if _run_exit(r) not in (ExitCode.OK, ExitCode.PARKED)]
-    code = codes[0] if codes else ExitCode.PARKED if still else ExitCode.OK
-    if as_json:
-        body = {
-            "tenant": tenant,
-            "runs": [run_summary(r) for r in records],
-            "records": outcomes,
-            "still_parked": still,
-            "exit_code": int(code),
-        }
-        print(json.dumps(body, indent=2))
-        _exit(code)
-        return
-    for record in records:
-        _show_run(record)
-    table = Table(title=f"{tenant}: parked records retried")
-    for column in ("stream", "key"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("outcome")
-    table.add_column("why")
-    for o in outcomes:
-        colour = "green" if o["outcome"] == "synced" else "red"
-        table.add_row(o["stream"], o["key"], f"[{colour}]{o['outcome']}[/{colour}]", o["reason"])
-    console.print(table)
-    console.print(f"still parked: {still}")
-    _exit(code)
-
-
-@parked_app.command("drop")
-@reports
-def parked_drop(
-    tenant: TenantOption,
-    stream: Annotated[Stream, typer.Option(help="The record's stream", case_sensitive=False)],
-    key: Annotated[str, typer.Option(help="The record's key, as `parked list` shows it")],
-    as_json: JsonOption = False,
-) -> None:
-    """Stop retrying one parked record (after fixing it by hand, say). Refuses a key that is not parked."""
-    state = _state(tenant)
-    if not any(r.key == key for r in state.list_parked(stream.value)):
-        raise typer.BadParameter(
-            f"tenant {tenant} has no parked {stream.value} record with key {key!r} "
-            f"(see `kudos-sync parked list --tenant {tenant} --stream {stream.value}`)",
-            param_hint="--key",
-        )
-    drop_parked(tenant, stream.value, key, stack=_stack())  # under the lease of the stream's direction
-    if as_json:
-        print(json.dumps({"tenant": tenant, "stream": stream.value, "key": key, "dropped": True}))
-        return
-    console.print(f"{tenant}: dropped parked {stream.value} {key}", markup=False)
 
 
 @app.command()
