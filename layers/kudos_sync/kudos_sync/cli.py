@@ -20,7 +20,8 @@ from kudos_sync.config import secret_name
 from kudos_sync.domain.errors import LeaseHeldError, SyncError
 from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
 from kudos_sync.domain.state import PUSH_STREAMS, Direction, RunRecord
-from kudos_sync.service import Stack, drop_parked, resync_scope, run_tenant, tenant_adapters
+from kudos_sync.service import Stack, drift_tenant, drop_parked, resync_scope, run_tenant, tenant_adapters
+from kudos_sync.sync.push.drift import DRIFT_KINDS
 
 app = typer.Typer(
     help="Kudos Cloud Interaction for Magento 2: CI Office <-> Magento sync.", no_args_is_help=True
@@ -272,6 +273,39 @@ def demo(
     sys.exit(
         run_demo(console, skus=skus, seed=seed, ci_office_url=ci_office_url, create_schema=create_schema)
     )
+
+
+# ---------------------------------------------------------------- drift
+
+
+@app.command()
+def drift(
+    tenant: TenantOption,
+    scope: Annotated[
+        str, typer.Option(help="Kinds to read, comma-separated: " + ",".join(DRIFT_KINDS))
+    ] = ",".join(DRIFT_KINDS),
+    repair: Annotated[bool, typer.Option(help="Send the differences (under the push lease)")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable report")] = False,
+) -> None:
+    """What Magento holds differently from CI Office, for the fields CI Office always owns."""
+    kinds = [part.strip() for part in scope.split(",") if part.strip()]
+    unknown = sorted(set(kinds) - set(DRIFT_KINDS))
+    if unknown or not kinds:
+        raise typer.BadParameter(f"unknown scope {unknown}; use {','.join(DRIFT_KINDS)}")
+    report = drift_tenant(_tenant(tenant), [k for k in DRIFT_KINDS if k in kinds], repair=repair)
+    if as_json:
+        print(report.model_dump_json(indent=2))
+        return
+    table = Table(title=f"{tenant}: drift")
+    for column in ("kind", "sku", "field", "CI Office", "Magento"):
+        table.add_column(column, no_wrap=column == "sku")
+    for item in report.differences:
+        table.add_row(item.kind, item.sku, item.field, item.ci, item.magento)
+    console.print(table)
+    console.print(", ".join(f"{kind} {n}" for kind, n in report.counts.items()))
+    if report.repaired is not None:
+        sent = {k: n for k, n in report.repaired.items() if n and not k.startswith("drift_")}
+        console.print(f"repair {report.repair_status}: {sent}")
 
 
 def main() -> None:
