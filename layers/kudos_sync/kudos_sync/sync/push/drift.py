@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, get_args
 
-from kudos_sync.batches import chunks
 from kudos_sync.config import Ownership, TenantConfig
 from kudos_sync.domain.desired import DesiredCatalogue
 from kudos_sync.domain.push_fingerprints import price_fingerprint, special_fingerprint, stock_fingerprint
@@ -122,6 +121,7 @@ class DriftScanner:
         self.bindings = bindings
         self.stores = tuple(config.magento.store_ids)
         self.batch = config.sync.batch_size
+        self.slots = max(1, config.sync.concurrency)
         products = bindings[BindingKind.PRODUCT]
         # In Magento for CI Office: desired, bound, confirmed, enabled by us, not held back.
         self.present = {
@@ -317,14 +317,17 @@ def scan_unit(
     position reached and whether the unit was read to its end."""
     skus = scanner.skus(unit)
     position = start if start < len(skus) else 0
-    for batch in chunks(skus[position:], scanner.batch):
-        if budget.spent(scan.requests):
+    # One call reads a batch per request slot: the adapter sends them side by side.
+    while position < len(skus):
+        room = budget.requests - scan.requests if budget.requests is not None else scanner.slots
+        if room <= 0 or budget.spent(scan.requests):
             scan.complete = False
             return position, False
-        scan.drifts += scanner.compare(unit, batch, kinds)
-        scan.requests += 1
-        scan.scanned[unit] = scan.scanned.get(unit, 0) + len(batch)
-        position += len(batch)
+        group = skus[position : position + scanner.batch * min(scanner.slots, room)]
+        scan.drifts += scanner.compare(unit, group, kinds)
+        scan.requests += -(-len(group) // scanner.batch)
+        scan.scanned[unit] = scan.scanned.get(unit, 0) + len(group)
+        position += len(group)
     return position, True
 
 

@@ -6,6 +6,8 @@ confirmed -> *park* what it refused, with its reason. The orchestrator only says
 
 1. **Read** the Internet-Active catalogue and map it to the Magento shape it should have, while the
    bindings of every kind and the parked push records load beside it. Assumes nothing.
+   **Drift** (when due, within its budget: `drift_schedule`): read what Magento holds of the fields
+   CI Office owns `always` and mark what drifted out of step, so the steps below send it.
 2. **Categories, then attribute options** (taxonomy). Assume nothing of Magento: a cache miss lists
    what is there before creating. After them every category path and colour/size label a product
    write needs has an id, or its products are parked.
