@@ -129,7 +129,12 @@ def scheduled_first_push(
                 if endpoint == PRODUCT_SAVE:
                     sent[PRODUCT_SAVE + " (requests)"] = sent.get(PRODUCT_SAVE + " (requests)", 0) + count
             invocations.append(
-                {"status": run["status"], "wall_seconds": run["wall_seconds"], "requests": totals(stats)[0]}
+                {
+                    "status": run["status"],
+                    "wall_seconds": run["wall_seconds"],
+                    "requests": totals(stats)[0],
+                    "seconds_by_step": run.get("seconds_by_step", {}),
+                }
             )
             if run["status"] != "partial":
                 break
@@ -146,6 +151,7 @@ def scheduled_first_push(
         "deadline_margin_seconds": margin,
         "invocations": len(invocations),
         "statuses": [i["status"] for i in invocations],
+        "per_invocation": invocations,
         "longest_invocation_seconds": max(i["wall_seconds"] for i in invocations),
         # Past the cap a real Lambda is killed mid-wave (the next run reconciles what it wrote ahead).
         "invocations_over_cap": sum(1 for i in invocations if i["wall_seconds"] > invocation),
