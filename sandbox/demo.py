@@ -5,7 +5,8 @@ Starts local AWS (moto), a Magento 2.4 sandbox and a seeded SQLite CI Office und
 Server say), then:
 1. pushes the catalogue (first run builds it in Magento);
 2. changes one price, one sale, one category, one image, one Internet Active flag and some stock in CI
-   Office and pushes again: only those changes travel;
+   Office and pushes again: only those changes travel; then the web team edits a price and the
+   warehouse ships stock in Magento, and `drift` finds and repairs both;
 3. takes web orders (registered and guest, several payment methods, a discount, shipping), invoices most
    and refunds one, and pulls them into CI Office; a second pull imports nothing.
 """
@@ -22,7 +23,8 @@ from kudos_sync.cli.progress import progress_bars
 from kudos_sync.cli.summary import summary_lines
 from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.domain.state import Direction, RunRecord, RunStatus
-from kudos_sync.service import Stack, run_tenant
+from kudos_sync.service import Stack, drift_tenant, run_tenant
+from kudos_sync.sync.push.drift import DRIFT_KINDS
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, func, inspect, select
@@ -179,6 +181,34 @@ def missing_reference_tables(engine: Engine) -> list[str]:
     return [table.name for table in ci.metadata.sorted_tables if table.name not in present]
 
 
+def drift_found_and_repaired(console: Console, store: MagentoSandbox, stack: Stack) -> list[str]:
+    """The web team edits a price and the warehouse ships stock behind the sync; `drift` lists both
+    and `drift --repair` sends exactly them. Returns what went wrong (nothing, when all is well)."""
+    with store.store.lock:
+        item = next(
+            i
+            for i in sorted(store.store.source_items.values(), key=lambda i: (i.sku, i.source_code))
+            if i.quantity > 1 and i.source_code != "default"
+        )
+    store.web_team.set_price(item.sku, "1.00")
+    left = store.warehouse.ship(item.sku, item.source_code, 1)
+    console.print(f"  - the web team set {item.sku}'s price to 1.00 in the admin")
+    console.print(f"  - the warehouse shipped one {item.sku} from {item.source_code} ({left} left)")
+    found = drift_tenant(TENANT, list(DRIFT_KINDS), stack=stack)
+    table = Table(title="kudos-sync drift", title_justify="left")
+    for column in ("kind", "sku", "field", "CI Office", "Magento"):
+        table.add_column(column)
+    for d in found.differences:
+        table.add_row(d.kind, d.sku, d.field, d.ci, d.magento)
+    console.print(table)
+    repaired = drift_tenant(TENANT, list(DRIFT_KINDS), repair=True, stack=stack)
+    sent = {k: n for k, n in (repaired.repaired or {}).items() if n and not k.startswith("drift_")}
+    console.print(f"kudos-sync drift --repair: {sent}")
+    left_over = sum(drift_tenant(TENANT, list(DRIFT_KINDS), stack=stack).counts.values())
+    problems = [] if {d.kind for d in found.differences} >= {"prices", "stock"} else ["drift missed a change"]
+    return problems + ([f"{left_over} differences left after the repair"] if left_over else [])
+
+
 def run_demo(
     console: Console,
     *,
@@ -251,6 +281,9 @@ def run_demo(
         writes = {k: v for k, v in third.requests.items() if not k.startswith("GET")}
         if writes:
             failures.append(f"an unchanged catalogue still wrote to Magento: {writes}")
+
+        console.rule("3b. The store changes too: drift finds what moved in Magento and repairs it")
+        failures += drift_found_and_repaired(console, store, stack)
 
         console.rule("4. Web sales: orders, invoices and a refund in Magento")
         for line in take_web_sales(store, engine, seed):

@@ -50,6 +50,8 @@ CLIENT_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/V1/products/base-prices"),
     ("POST", "/V1/products/special-price"),
     ("POST", "/V1/products/special-price-delete"),
+    ("POST", "/V1/products/base-prices-information"),
+    ("POST", "/V1/products/special-price-information"),
     ("POST", "/V1/inventory/source-items"),
     ("GET", "/V1/inventory/sources"),
     ("GET", "/V1/products/{sku}/media"),

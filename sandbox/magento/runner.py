@@ -12,6 +12,7 @@ from .options import SandboxOptions
 from .sales import SalesHelper
 from .seeding import CatalogHelper
 from .server import App, _Server, prepare_store
+from .store_changes import Warehouse, WebTeam
 
 
 class MagentoSandbox:
@@ -34,6 +35,8 @@ class MagentoSandbox:
         self.app.on_write = self._mark_dirty
         self.sales = SalesHelper(self.store, on_write=self._mark_dirty)
         self.catalog = CatalogHelper(self.store, self.options, on_write=self._mark_dirty)
+        self.web_team = WebTeam(self.catalog)  # the store changing behind the sync (store_changes)
+        self.warehouse = Warehouse(self.catalog)
         self._verbose = verbose
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

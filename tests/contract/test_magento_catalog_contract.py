@@ -209,6 +209,86 @@ def test_given_source_items_then_unknown_products_and_sources_are_refused_row_by
     assert catalog.save_source_items([]) == []
 
 
+# ---------------------------------------------------------------- what the store holds (drift reads)
+
+
+def test_given_products_when_read_then_status_category_and_child_links_as_held_and_unknown_absent(
+    catalog: MagentoCatalog,
+) -> None:
+    red = catalog.add_attribute_option("color", "Red")
+    womens = catalog.create_category(ROOT, "Womens")
+    child = a_simple("TEE-RED", visibility=1, options=(("color", red),))
+    parent = a_simple(
+        "TEE",
+        type_id="configurable",
+        price=None,
+        category_ids=(womens,),
+        configurable_options={"color": (red,)},
+        child_skus=(Sku("TEE-RED"),),
+    )
+    ids = {
+        o.key: o.magento_id for o in catalog.save_products([child, parent, a_simple("OFF", enabled=False)])
+    }
+
+    held = catalog.read_products(["TEE", "TEE-RED", "off", "GHOST"])
+
+    assert set(held) == {"TEE", "TEE-RED", "off"}  # as asked: Magento matches SKUs case-insensitively
+    assert held["TEE"].type_id == "configurable" and held["TEE"].enabled
+    assert held["TEE"].category_ids == (womens,) and held["TEE"].child_ids == (ids["TEE-RED"],)
+    assert held["TEE-RED"].child_ids == () and held["TEE-RED"].magento_id == ids["TEE-RED"]
+    assert not held["off"].enabled
+    catalog.unlink_child("TEE", "TEE-RED")
+    assert catalog.read_products(["TEE"])["TEE"].child_ids == ()
+
+
+def test_given_base_and_special_prices_when_read_then_the_rows_held_come_back_with_their_dates(
+    catalog: MagentoCatalog,
+) -> None:
+    catalog.save_products([a_simple("MUG-1"), a_simple("MUG-2")])
+    catalog.save_base_prices([PriceRow(sku=Sku("MUG-1"), price=Decimal("12.50"), store_id=0)])
+    sale = PriceRow(
+        sku=Sku("MUG-1"),
+        price=Decimal("9.90"),
+        store_id=0,
+        price_from=date(2026, 11, 1),
+        price_to=date(2026, 11, 30),
+    )
+    catalog.save_special_prices([sale])
+
+    base = catalog.read_base_prices(["MUG-1", "GHOST"])
+    special = catalog.read_special_prices(["MUG-1", "MUG-2", "GHOST"])
+
+    assert [(r.sku, r.price, r.store_id) for r in base] == [("MUG-1", Decimal("12.50"), 0)]
+    assert [(r.sku, r.price, r.store_id, r.price_from, r.price_to) for r in special] == [
+        ("MUG-1", Decimal("9.90"), 0, date(2026, 11, 1), date(2026, 11, 30))
+    ]
+    catalog.delete_special_prices([sale])
+    assert catalog.read_special_prices(["MUG-1"]) == []
+
+
+def test_given_source_items_when_read_then_quantity_and_status_per_source_and_unknown_absent(
+    catalog: MagentoCatalog,
+) -> None:
+    catalog.save_products([a_simple("MUG-1"), a_simple("MUG-2")])
+    catalog.save_source_items(
+        [
+            SourceItemRow(
+                sku=Sku("MUG-1"), source_code=SourceCode("web"), quantity=Decimal(3), in_stock=True
+            ),
+            SourceItemRow(
+                sku=Sku("MUG-1"), source_code=SourceCode("shop"), quantity=Decimal(0), in_stock=False
+            ),
+        ]
+    )
+
+    rows = catalog.read_source_items(["MUG-1", "GHOST"])
+
+    held = {(r.sku, r.source_code): (r.quantity, r.in_stock) for r in rows}
+    assert held[("MUG-1", "web")] == (Decimal(3), True)
+    assert held[("MUG-1", "shop")] == (Decimal(0), False)
+    assert {sku for sku, _ in held} == {"MUG-1"}
+
+
 # ---------------------------------------------------------------- media
 
 

@@ -63,6 +63,7 @@ PER_TENANT = {
     "PullSchedule": "AWS::Events::Rule",
     **{f"{d}{kind}Alarm": "AWS::CloudWatch::Alarm" for d in ("Push", "Pull") for kind in ALARM_KINDS},
     "MisconfiguredAlarm": "AWS::CloudWatch::Alarm",
+    "PushDriftAlarm": "AWS::CloudWatch::Alarm",
     "PushDashboard": "AWS::CloudWatch::Dashboard",
     "PullDashboard": "AWS::CloudWatch::Dashboard",
 }
@@ -364,7 +365,9 @@ def test_each_tenant_and_direction_has_failed_stale_and_parked_alarms_to_the_top
     tenants: tuple[str, ...],
 ) -> None:
     for tenant, stack in _nested(tenants).items():
-        assert len(of_type(stack, "AWS::CloudWatch::Alarm")) == 3 * 2 + 1  # + misconfigured
+        assert (
+            len(of_type(stack, "AWS::CloudWatch::Alarm")) == 3 * 2 + 2
+        )  # + misconfigured, + the push's drift alarm
         for direction in DIRECTIONS:
             for kind in ALARM_KINDS:
                 alarm = _alarm(stack, direction, kind)
@@ -417,6 +420,20 @@ def test_nested_stale_threshold_has_the_root_parameter_bounds() -> None:
     assert (nested["MinValue"], nested["MaxValue"]) == (root["MinValue"], root["MaxValue"])
     root_state = source_template()["Parameters"]["ScheduleState"]["AllowedValues"]
     assert tenant_template_source()["Parameters"]["ScheduleState"]["AllowedValues"] == root_state
+
+
+def test_drift_alarm_fires_when_drift_is_found_in_three_hourly_scans_running() -> None:
+    alarm = _nested(ONE)["acme-nz"]["PushDriftAlarm"]["Properties"]
+    assert alarm["MetricName"] == "DriftFound" and alarm["Namespace"] == "KudosSync"
+    assert _dimensions(alarm) == {"service": "kudos-sync", "tenant": "acme-nz", "direction": "push"}
+    assert (alarm["Statistic"], alarm["Period"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Sum",
+        3600,
+        "GreaterThanThreshold",
+        0,
+    )
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == 3
+    assert alarm["TreatMissingData"] == "notBreaching"
 
 
 def test_parked_alarm_fires_while_any_record_is_parked() -> None:
@@ -521,7 +538,7 @@ def test_adding_a_third_tenant_adds_exactly_one_nested_stack_and_changes_nothing
     for section in ("Parameters", "Conditions", "Outputs", "Rules", "Metadata"):
         assert three.get(section) == two.get(section), section
     # The existing tenants' nested stacks get the same template and parameters, so CloudFormation
-    # leaves them alone; the new one holds the tenant's 21 resources.
+    # leaves them alone; the new one holds the tenant's 22 resources.
     assert tenant_stacks(THREE)["acme-nz"] == tenant_stacks(TWO)["acme-nz"]
     assert sorted(body["Type"] for body in _nested(THREE)["c3"].values()) == sorted(PER_TENANT.values())
 
@@ -556,7 +573,7 @@ def _tenant_ids(count: int, length: int) -> tuple[str, ...]:
 
 def test_the_documented_200_tenants_fit_in_one_stack() -> None:
     """docs/operations.md promises 200 tenants per stack: the root stays far below CloudFormation's
-    500 resources (shared resources + one nested stack per tenant) and each nested stack holds 21."""
+    500 resources (shared resources + one nested stack per tenant) and each nested stack holds 22."""
     tenants = _tenant_ids(DOCUMENTED_TENANTS, 12)
     root = translate(tenants)
     shared = len(translate(ONE)["Resources"]) - 1
@@ -564,7 +581,7 @@ def test_the_documented_200_tenants_fit_in_one_stack() -> None:
     assert len(of_type(root["Resources"], TENANT_STACK_TYPE)) == DOCUMENTED_TENANTS
     # The most tenants the resource limit alone would allow (docs/operations.md quotes it).
     assert MAX_STACK_RESOURCES - shared == 488
-    assert len(tenant_template_source()["Resources"]) == len(PER_TENANT) == 21
+    assert len(tenant_template_source()["Resources"]) == len(PER_TENANT) == 22
     # Each tenant's Network lookup repeats the stack's default: ~1.3 KB a tenant, 200 in a quarter MB.
     assert len(json.dumps(root).encode()) < MAX_TEMPLATE_BYTES / 3
 

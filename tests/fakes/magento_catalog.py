@@ -21,13 +21,14 @@ from decimal import Decimal
 from typing import Any
 
 from kudos_sync.domain.errors import RecordError
-from kudos_sync.domain.ids import Sku
+from kudos_sync.domain.ids import Sku, SourceCode
 from kudos_sync.magento.media import media_label, roles_of, sha_in_label
 from kudos_sync.sync.ports import (
     CategoryNode,
     MediaEntry,
     MediaUpload,
     PriceRow,
+    ProductState,
     ProductWrite,
     RowFailure,
     SourceItemRow,
@@ -396,6 +397,57 @@ class FakeMagentoCatalog:
         if len(failures) < len(rows):
             self._wrote()
         return failures
+
+    # ------------------------------------------------------------ what the store holds (drift reads)
+
+    def _held(self, skus: Sequence[str]) -> dict[str, FakeProduct]:
+        by_fold = {p.casefold(): p for p in self.products}
+        return {sku: self.products[by_fold[sku.casefold()]] for sku in skus if sku.casefold() in by_fold}
+
+    def read_products(self, skus: Sequence[str]) -> dict[str, ProductState]:
+        self._record("read_products", list(skus))
+        ids = {p.sku: p.entity_id for p in self.products.values()}
+        return {
+            sku: ProductState(
+                sku=Sku(sku),
+                magento_id=p.entity_id,
+                type_id=p.type_id,
+                enabled=p.status == 1,
+                category_ids=tuple(sorted(p.category_ids)),
+                child_ids=tuple(sorted(ids[c] for c in p.child_skus if c in ids)),
+            )
+            for sku, p in self._held(skus).items()
+        }
+
+    def read_base_prices(self, skus: Sequence[str]) -> list[PriceRow]:
+        self._record("read_base_prices", list(skus))
+        held = self._held(skus)
+        return [
+            PriceRow(sku=Sku(sku), price=price, store_id=store_id)
+            for sku, p in held.items()
+            for (stored, store_id), price in sorted(self.base_prices.items())
+            if stored == p.sku and p.type_id != "configurable"
+        ]
+
+    def read_special_prices(self, skus: Sequence[str]) -> list[PriceRow]:
+        self._record("read_special_prices", list(skus))
+        held = self._held(skus)
+        return [
+            row.model_copy(update={"sku": Sku(sku)})
+            for sku, p in held.items()
+            for (stored, _), row in sorted(self.special_prices.items())
+            if stored == p.sku
+        ]
+
+    def read_source_items(self, skus: Sequence[str]) -> list[SourceItemRow]:
+        self._record("read_source_items", list(skus))
+        held = self._held(skus)
+        return [
+            SourceItemRow(sku=Sku(sku), source_code=SourceCode(source), quantity=quantity, in_stock=in_stock)
+            for sku, p in held.items()
+            for (stored, source), (quantity, in_stock) in sorted(self.source_items.items())
+            if stored == p.sku
+        ]
 
     # ------------------------------------------------------------ media
 

@@ -190,3 +190,28 @@ def test_check_with_refused_credentials_suggests_the_credentials(operator_env: L
     magento_findings = [f for f in json.loads(result.output)["findings"] if f["check"].startswith("magento")]
     assert len(magento_findings) == 1
     assert magento_findings[0]["fix"].startswith("Magento refused the credentials")
+
+
+def test_drift_lists_what_the_web_team_changed_repairs_it_and_refuses_an_unknown_scope(
+    operator_env: LocalTenant,
+) -> None:
+    operator_env.push()
+    store = operator_env.store
+    with store.store.lock:
+        sku = sorted(p.sku for p in store.store.products.values() if p.type_id == "simple")[0]
+    store.web_team.set_price(sku, "1.00")
+
+    listed = invoke("drift", "--tenant", operator_env.tenant, "--scope", "prices", "--json")
+    assert listed.exit_code == 0, listed.output
+    report = json.loads(listed.output)
+    assert report["counts"]["prices"] == 1 and report["differences"][0]["sku"] == sku
+    assert report["differences"][0]["magento"] == "1.00" and report["repaired"] is None
+
+    repaired = invoke("drift", "--tenant", operator_env.tenant, "--repair")
+    assert repaired.exit_code == 0, repaired.output
+    assert "prices_sent" in repaired.output
+    again = json.loads(invoke("drift", "--tenant", operator_env.tenant, "--json").output)
+    assert sum(again["counts"].values()) == 0
+
+    refused = invoke("drift", "--tenant", operator_env.tenant, "--scope", "names")
+    assert refused.exit_code != 0 and "names" in refused.output

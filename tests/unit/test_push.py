@@ -156,7 +156,7 @@ def test_given_unchanged_catalogue_when_pushed_again_then_nothing_is_sent() -> N
 def test_given_push_then_result_says_how_long_each_step_took() -> None:
     h = Harness([tee()])
     result = h.push()
-    steps = ["read_and_state", "categories_options", "products", "prices", "stock", "images"]
+    steps = ["read_and_state", "drift", "categories_options", "products", "prices", "stock", "images"]
     assert list(result.phase_seconds)[: len(steps)] == steps
     assert all(seconds >= 0 for seconds in result.phase_seconds.values())
     assert result.summary_seconds() == result.phase_seconds

@@ -161,12 +161,30 @@ class SyncSettings(_Strict):
     deadline_margin_seconds: int = Field(default=60, ge=5, le=600)
 
 
+class ReconcileSettings(_Strict):
+    """The push's own reading of what Magento holds (drift), on a schedule per kind. Each run spends at
+    most `max_requests` reads and `max_seconds` on it, then the scan resumes where it stopped next run."""
+
+    enabled: bool = True
+    stock_every_minutes: int = Field(default=60, ge=5, le=10080)  # MSI deducts stock at every shipment
+    others_every_minutes: int = Field(default=1440, ge=5, le=10080)  # prices, status, categories, links
+    max_requests: int = Field(default=200, ge=1, le=100_000)  # Magento reads per run, every kind together
+    max_seconds: int = Field(default=120, ge=1, le=840)  # inside a 900-s invocation, with its margin
+
+    @model_validator(mode="after")
+    def _stock_at_least_as_often(self) -> "ReconcileSettings":
+        if self.stock_every_minutes > self.others_every_minutes:
+            raise ValueError("stock_every_minutes must not exceed others_every_minutes")
+        return self
+
+
 class TenantConfig(_Strict):
     tenant: TenantId
     magento: MagentoSettings
     ci_office: CiOfficeSettings
     branch_sources: dict[str, str] = Field(min_length=1)  # CI branch code -> MSI source code
     sync: SyncSettings = SyncSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()
     field_ownership: dict[str, Ownership] = Field(default_factory=lambda: dict(DEFAULT_OWNERSHIP))
     payment_mapping: dict[str, str] = Field(default_factory=dict)  # Magento method -> CI tender code
     guest_policy: GuestPolicy = GuestPolicy.PER_EMAIL

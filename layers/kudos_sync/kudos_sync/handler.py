@@ -2,7 +2,8 @@
 
 Metrics (EMF, namespace KudosSync, dimensions tenant and direction) feed the stack's alarms:
 RunFailed, RunSucceeded (the stale alarm breaches when it goes missing), RunPartial, RecordsParked,
-RunSeconds, and Misconfigured.
+RunSeconds, Misconfigured, and DriftFound (a push's reconcile: in total, and per drift kind with a
+further `kind` dimension).
 
 A configuration error (a missing or invalid secret, refused credentials) is not raised: it would land in
 the shared dead-letter queue every schedule and keep the stack-wide alarm on, hiding real crashes. The
@@ -17,7 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from kudos_sync.clock import LambdaDeadline
@@ -50,6 +51,38 @@ def record_metrics(metrics: Metrics, record: RunRecord) -> None:
     if record.finished_at:
         seconds = (record.finished_at - record.started_at).total_seconds()
         metrics.add_metric(name="RunSeconds", unit=MetricUnit.Seconds, value=seconds)
+    record_drift(metrics, record)
+
+
+DRIFT_PREFIX = "drift_"  # PushCounts.drift_<kind>, beside drift_scanned
+
+
+def record_drift(metrics: Metrics, record: RunRecord) -> None:
+    """DriftFound of a push run: the total under the run's dimensions (the alarm's), and each kind
+    found under a further `kind` dimension (its own EMF document, so the total is not split)."""
+    if record.direction is not Direction.PUSH:
+        return
+    found = {
+        name.removeprefix(DRIFT_PREFIX): count
+        for name, count in record.counts.items()
+        if name.startswith(DRIFT_PREFIX) and name != "drift_scanned"
+    }
+    if not found:
+        return
+    metrics.add_metric(name="DriftFound", unit=MetricUnit.Count, value=sum(found.values()))
+    # The total's dimensions (service, tenant, direction) and the kind.
+    dimensions = {"service": str(metrics.service), **metrics.default_dimensions, "kind": ""}
+    for kind, count in found.items():
+        if count:
+            dimensions["kind"] = kind
+            with single_metric(
+                name="DriftFound",
+                unit=MetricUnit.Count,
+                value=count,
+                namespace=metrics.namespace,
+                default_dimensions=dimensions,
+            ):
+                pass
 
 
 @dataclass

@@ -5,7 +5,7 @@ EventBridge and one started by an operator do exactly the same thing.
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +31,8 @@ from kudos_sync.sync.ports import Clock, Deadline, StateStore
 from kudos_sync.sync.progress import NoProgress, Progress
 from kudos_sync.sync.pull import PullSync
 from kudos_sync.sync.push import PushScope, PushSync
+from kudos_sync.sync.push.drift import DriftKind
+from kudos_sync.sync.push.drift_repair import DriftReport
 from kudos_sync.sync.run import new_run_id, run_once
 
 log = logging.getLogger(__name__)
@@ -230,6 +232,32 @@ def resync_scope(
         with holding_lease(adapters.state, tenant_id, Direction.PUSH, holder, clock, LEASE_SECONDS) as state:
             deadline = LeasedDeadline(WallClockDeadline(LEASE_SECONDS), state.lease)
             return adapters.push(clock, deadline, state=state).resync(scope)
+
+
+def drift_tenant(
+    tenant: str,
+    kinds: Sequence[DriftKind],
+    *,
+    repair: bool = False,
+    stack: Stack | None = None,
+    clock: Clock | None = None,
+) -> DriftReport:
+    """What Magento holds differently from CI Office for the owned fields of `kinds`. A scan only
+    reads; `repair` marks the differences and pushes them under the push lease (raises LeaseHeldError
+    while a push run holds it)."""
+    clock = clock or SystemClock()
+    with tenant_adapters(tenant, stack) as adapters:
+        if not repair:
+            push = adapters.push(clock, WallClockDeadline(LEASE_SECONDS))
+            found, _ = push.drift(kinds, repair=False)
+            return DriftReport.of(found, None)
+        holder = _operator_holder("drift", clock)
+        with holding_lease(
+            adapters.state, adapters.config.tenant, Direction.PUSH, holder, clock, LEASE_SECONDS
+        ) as state:
+            deadline = LeasedDeadline(WallClockDeadline(LEASE_SECONDS), state.lease)
+            found, result = adapters.push(clock, deadline, state=state).drift(kinds, repair=True)
+            return DriftReport.of(found, result)
 
 
 def drop_parked(

@@ -29,6 +29,7 @@ from kudos_sync.batches import chunks
 from kudos_sync.config import TenantConfig
 from kudos_sync.domain.errors import RecordError
 from kudos_sync.fanout import in_order
+from kudos_sync.magento.catalog_reads import CatalogReader
 from kudos_sync.magento.catalog_rows import (
     RowWriter,
     delete_if_present,
@@ -45,6 +46,7 @@ from kudos_sync.sync.ports import (
     MediaEntry,
     MediaUpload,
     PriceRow,
+    ProductState,
     ProductWrite,
     RowFailure,
     SourceItemRow,
@@ -78,6 +80,7 @@ class RestMagentoCatalog:
         self._attributes_lock = threading.Lock()
         self._rows = RowWriter(client, self.batch_size, self.workers)
         self._media = Gallery(client)
+        self._reads = CatalogReader(client, self.batch_size, self.workers)
 
     # ------------------------------------------------------------ attribute options
 
@@ -353,6 +356,20 @@ class RestMagentoCatalog:
 
     def save_source_items(self, rows: Sequence[SourceItemRow]) -> list[RowFailure]:
         return self._rows.save_source_items(rows)
+
+    # ------------------------------------------------------------ what the store holds (catalog_reads)
+
+    def read_products(self, skus: Sequence[str]) -> dict[str, ProductState]:
+        return self._reads.read_products(skus)
+
+    def read_base_prices(self, skus: Sequence[str]) -> list[PriceRow]:
+        return self._reads.read_base_prices(skus)
+
+    def read_special_prices(self, skus: Sequence[str]) -> list[PriceRow]:
+        return self._reads.read_special_prices(skus)
+
+    def read_source_items(self, skus: Sequence[str]) -> list[SourceItemRow]:
+        return self._reads.read_source_items(skus)
 
     # ------------------------------------------------------------ media (media.py)
 

@@ -164,6 +164,19 @@ class CategoryNode(BaseModel):
     name: str
 
 
+class ProductState(BaseModel):
+    """What Magento holds of a product's CI-owned fields (a drift scan reads these, nothing else)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: Sku
+    magento_id: int
+    type_id: str
+    enabled: bool
+    category_ids: tuple[int, ...] = ()
+    child_ids: tuple[int, ...] = ()  # a configurable's linked children
+
+
 class MagentoCatalog(Protocol):
     """Magento, catalogue side (push). Writes go to the global scope. Implementations bound the
     requests in flight, retry transient failures and split rejected all-or-nothing batches."""
@@ -198,6 +211,17 @@ class MagentoCatalog(Protocol):
     def save_source_items(self, rows: Sequence[SourceItemRow]) -> list[RowFailure]: ...
 
     def list_media(self, sku: str) -> list[MediaEntry]: ...
+
+    # Reads of what the store holds now, in batches (a drift scan). SKUs Magento does not have are
+    # absent from the answer; SKUs come back as asked (Magento matches them case-insensitively).
+
+    def read_products(self, skus: Sequence[str]) -> dict[str, ProductState]: ...
+
+    def read_base_prices(self, skus: Sequence[str]) -> list[PriceRow]: ...
+
+    def read_special_prices(self, skus: Sequence[str]) -> list[PriceRow]: ...
+
+    def read_source_items(self, skus: Sequence[str]) -> list[SourceItemRow]: ...
 
     def add_media(self, sku: str, upload: MediaUpload) -> int: ...
 

@@ -89,12 +89,15 @@ class PushContext:
             raise RuntimeError("a dry run writes no bindings")
         return self._writer
 
-    def out_of_time(self) -> bool:
-        """True (and the run becomes partial) once the deadline margin is reached."""
+    def out_of_time(self, next_step_seconds: float = 0.0) -> bool:
+        """True (and the run becomes partial) once the deadline margin is reached, or would be by the
+        end of a next step expected to take `next_step_seconds` (a wave of product saves on a slow
+        store can take longer than the margin: started anyway, it would outlive the invocation)."""
         tally = self.tally
         if tally.partial:
             return True
-        if self.deadline.remaining_seconds() < self.config.sync.deadline_margin_seconds:
+        margin = self.config.sync.deadline_margin_seconds + next_step_seconds
+        if self.deadline.remaining_seconds() < margin:
             tally.partial = True
             logger.warning("push deadline reached: stopping here, the next run continues")
         return tally.partial

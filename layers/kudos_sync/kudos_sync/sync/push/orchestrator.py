@@ -6,6 +6,8 @@ confirmed -> *park* what it refused, with its reason. The orchestrator only says
 
 1. **Read** the Internet-Active catalogue and map it to the Magento shape it should have, while the
    bindings of every kind and the parked push records load beside it. Assumes nothing.
+   **Drift** (when due, within its budget: `drift_schedule`): read what Magento holds of the fields
+   CI Office owns `always` and mark what drifted out of step, so the steps below send it.
 2. **Categories, then attribute options** (taxonomy). Assume nothing of Magento: a cache miss lists
    what is there before creating. After them every category path and colour/size label a product
    write needs has an id, or its products are parked.
@@ -24,6 +26,7 @@ checked before each batch and a step that finds it reached leaves the rest to th
 """
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Literal
@@ -37,7 +40,7 @@ from kudos_sync.domain.state import Binding, BindingKind, BindingStatus, ParkedR
 from kudos_sync.sync.binding_writer import BindingWriter
 from kudos_sync.sync.ports import CatalogueSource, Clock, Deadline, ImageStage, MagentoCatalog, StateStore
 from kudos_sync.sync.progress import NoProgress, Progress
-from kudos_sync.sync.push import parking, products, taxonomy
+from kudos_sync.sync.push import drift, drift_repair, drift_schedule, parking, products, taxonomy
 from kudos_sync.sync.push.context import Phases, PushContext, Tally
 from kudos_sync.sync.push.images import ImageExporter, diff_images
 from kudos_sync.sync.push.mappers import ProductMapper
@@ -95,6 +98,8 @@ class PushSync:
         phases.done("read_and_state")
         for problem in desired.problems:
             tally.problem(problem)
+        self._reconcile(desired, bindings, tally)
+        phases.done("drift")
 
         # Leaving the block waits for every binding to be saved (and raises if one could not be).
         with BindingWriter(self.state) as writer:
@@ -134,6 +139,31 @@ class PushSync:
             problems=parking.problem_list(tally),
             phase_seconds=phases.seconds,
         )
+
+    def _reconcile(self, desired: DesiredCatalogue, bindings: Bindings, tally: Tally) -> None:
+        """The scheduled drift scan: what drifted is marked here and sent by this run's exporters."""
+        margin = self.config.sync.deadline_margin_seconds
+
+        def out_of_time() -> bool:
+            return self.deadline.remaining_seconds() < margin
+
+        found = drift_schedule.reconcile(
+            self.config, self.magento, self.state, desired, bindings, self.clock.now(), out_of_time
+        )
+        tally.counts.add_drift(sum(found.scanned.values()), {str(k): n for k, n in found.counts().items()})
+
+    def drift(
+        self, kinds: Sequence[drift.DriftKind], repair: bool
+    ) -> tuple[drift.DriftScan, PushResult | None]:
+        """Read what Magento holds for every owned field of `kinds` and list the differences; with
+        `repair`, mark them and run the push, whose diff then sends exactly them (and whatever CI
+        Office changed since the last push, which differs from Magento just as well)."""
+        desired, bindings, _ = self._read_with_state()
+        found = drift.scan(self.config, self.magento, desired, bindings, kinds)
+        if not repair:
+            return found, None
+        drift_repair.mark_for_repair(self.state, bindings, found.drifts)
+        return found, self.run()
 
     def plan(self) -> PushPlan:
         """What run() would do now, computed from the same diffs. Writes nothing anywhere and reads

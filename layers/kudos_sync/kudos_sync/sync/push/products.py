@@ -9,6 +9,7 @@ no longer desired, the product is disabled if Magento has it and the binding dro
 """
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -259,9 +260,11 @@ class ProductExporter:
         # intents are durable before it goes. The next wave's are saved while this one is in flight.
         intended, ticket = self._write_intents(wave)
         following: list[_Prepared] | None = wave
+        wave_seconds = 0.0  # how long the last wave took: the next one is not started without as long
         while (wave := following) is not None:
-            if ctx.out_of_time():
+            if ctx.out_of_time(wave_seconds):
                 return  # intents saved for unsent writes are reconciled by the next run
+            started = time.monotonic()
             ticket.wait()
             current = intended
             following = next(waves, None)
@@ -272,6 +275,7 @@ class ProductExporter:
             }
             self._bind(wave, outcomes, current)
             ctx.progress.advance(STEP, len(wave))
+            wave_seconds = time.monotonic() - started
 
     def _bind(
         self, wave: Sequence[_Prepared], outcomes: Mapping[str, WriteOutcome], intended: set[str]

@@ -1,5 +1,6 @@
 """What a push reports: the run's counts and problems (PushResult) and a dry run's plan (PushPlan)."""
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -28,6 +29,21 @@ class PushCounts(BaseModel):
     parked: int = 0
     unparked: int = 0
     unchanged: int = 0  # items (products, prices, special prices, stock rows, image sets) in step
+    # The scheduled reconcile: what Magento held differently from CI Office (resent by the same run).
+    drift_scanned: int = 0  # SKUs read
+    drift_stock: int = 0
+    drift_prices: int = 0
+    drift_special_prices: int = 0
+    drift_status: int = 0
+    drift_categories: int = 0
+    drift_links: int = 0
+
+    def add_drift(self, scanned: int, found: Mapping[str, int]) -> None:
+        """Count a reconcile: SKUs read and differences per drift kind ("special-prices" etc.)."""
+        self.drift_scanned += scanned
+        for kind, count in found.items():
+            name = f"drift_{kind.replace('-', '_')}"
+            setattr(self, name, getattr(self, name) + count)
 
     def product_written(self, kind: ProductWriteKind) -> None:
         """Count one product write Magento confirmed."""
