@@ -40,6 +40,7 @@ from kudos_sync.magento.client import MagentoClient, guarded_write, iter_pages
 from kudos_sync.magento.media import Gallery
 from kudos_sync.magento.product_body import product_body
 from kudos_sync.magento.search import SearchCriteria, any_of, encode_search_criteria
+from kudos_sync.magento.store_products import StoreProducts
 from kudos_sync.sync.ports import (
     CategoryNode,
     MediaEntry,
@@ -48,6 +49,7 @@ from kudos_sync.sync.ports import (
     ProductWrite,
     RowFailure,
     SourceItemRow,
+    StoreProduct,
     WriteOutcome,
 )
 
@@ -78,6 +80,7 @@ class RestMagentoCatalog:
         self._attributes_lock = threading.Lock()
         self._rows = RowWriter(client, self.batch_size, self.workers)
         self._media = Gallery(client)
+        self._store = StoreProducts(client, self.page_size)
 
     # ------------------------------------------------------------ attribute options
 
@@ -227,6 +230,16 @@ class RestMagentoCatalog:
             raise
 
     # ------------------------------------------------------------ products
+
+    def read_products(self, skus: Sequence[str]) -> dict[str, StoreProduct | RecordError]:
+        """What the store holds for these SKUs (see magento.store_products)."""
+        return self._store.read_products(skus)
+
+    def find_url_keys(self, url_keys: Sequence[str]) -> dict[str, str]:
+        return self._store.find_url_keys(url_keys)
+
+    def count_products(self) -> int:
+        return self._store.count_products()
 
     def find_products(self, skus: Sequence[str]) -> dict[str, int]:
         """Magento ids of the SKUs that exist, keyed by the SKU as asked (Magento matches SKUs

@@ -37,7 +37,7 @@ from kudos_sync.domain.state import Binding, BindingKind, BindingStatus, ParkedR
 from kudos_sync.sync.binding_writer import BindingWriter
 from kudos_sync.sync.ports import CatalogueSource, Clock, Deadline, ImageStage, MagentoCatalog, StateStore
 from kudos_sync.sync.progress import NoProgress, Progress
-from kudos_sync.sync.push import parking, products, taxonomy
+from kudos_sync.sync.push import adopt, parking, products, taxonomy
 from kudos_sync.sync.push.context import Phases, PushContext, Tally
 from kudos_sync.sync.push.images import ImageExporter, diff_images
 from kudos_sync.sync.push.mappers import ProductMapper
@@ -100,6 +100,9 @@ class PushSync:
         with BindingWriter(self.state) as writer:
             ctx = PushContext(self.config, self.magento, writer, self.deadline, self.progress, tally)
             product_bindings = bindings[BindingKind.PRODUCT]
+            # Look before creating: what the store already holds is bound, not created over.
+            adopt.adopt(ctx, desired, product_bindings, bindings[BindingKind.IMAGES])
+            phases.done("adopt")
             category_ids = taxonomy.ensure_categories(
                 ctx, desired, bindings[BindingKind.CATEGORY], product_bindings
             )

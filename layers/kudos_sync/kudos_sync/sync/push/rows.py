@@ -73,10 +73,23 @@ class RowExporter(ABC):
 
     # ------------------------------------------------------------ the cycle
 
-    def may_send(self, binding: Binding | None) -> bool:
-        """`always`: every change; `on_create`: only while nothing was confirmed for this item; `never`."""
+    sent_with_create = False  # the product's create already carries this value (a new simple's price)
+
+    def may_send(self, key: str, binding: Binding | None) -> bool:
+        """`always`: every change; `never`; `on_create`: while a write of it is pending, or nothing was
+        confirmed for it yet and the product was not found in the store (adopted). A value the create
+        carries is sent only for a product created by this run: a run cut between the create and this
+        step must not overwrite what the web team set in between."""
         if self._ownership is Ownership.ON_CREATE:
-            return binding is None or binders.is_pending(binding)
+            if binders.is_pending(binding):
+                return True
+            sku = self.sku_of(key)
+            tally = self.ctx.tally
+            return (
+                binding is None
+                and sku not in tally.adopted
+                and (not self.sent_with_create or sku in tally.created)
+            )
         return self._ownership is Ownership.ALWAYS
 
     def diff(self) -> tuple[list[str], int]:
@@ -84,7 +97,7 @@ class RowExporter(ABC):
         unchanged = 0
         for key in self.desired_keys():
             binding = self.bindings.get(key)
-            if not self.wanted(key) or not self.may_send(binding):
+            if not self.wanted(key) or not self.may_send(key, binding):
                 continue
             if binding is not None and binding.in_step(self.fingerprint(key)):
                 unchanged += 1
@@ -138,6 +151,7 @@ class PriceExporter(RowExporter):
     stream = "prices"
     field = "price"
     ownership_of = "price"
+    sent_with_create = True
 
     def __init__(
         self, ctx: PushContext, desired: DesiredCatalogue, bindings: Mapping[str, Binding], present: set[str]
@@ -233,7 +247,7 @@ class SpecialPriceExporter(RowExporter):
         desired = self.desired
         for sku in sorted(self.present):
             binding = self.bindings.get(sku)
-            if sku in desired.held_specials or not self.may_send(binding):
+            if sku in desired.held_specials or not self.may_send(sku, binding):
                 continue
             product = desired.products.get(sku)
             if product is None or not product.sellable:
