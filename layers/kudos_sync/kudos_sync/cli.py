@@ -20,7 +20,8 @@ from kudos_sync.config import secret_name
 from kudos_sync.domain.errors import LeaseHeldError, SyncError
 from kudos_sync.domain.ids import InvalidTenantIdError, validate_tenant_id
 from kudos_sync.domain.state import PUSH_STREAMS, Direction, RunRecord
-from kudos_sync.service import Stack, drop_parked, resync_scope, run_tenant, tenant_adapters
+from kudos_sync.service import Stack, adopt_store, drop_parked, resync_scope, run_tenant, tenant_adapters
+from kudos_sync.sync.push.results import AdoptReport
 
 app = typer.Typer(
     help="Kudos Cloud Interaction for Magento 2: CI Office <-> Magento sync.", no_args_is_help=True
@@ -272,6 +273,46 @@ def demo(
     sys.exit(
         run_demo(console, skus=skus, seed=seed, ci_office_url=ci_office_url, create_schema=create_schema)
     )
+
+
+# ---------------------------------------------------------------- adopt: a store that already sells
+
+
+def adopt_table(report: AdoptReport, title: str, examples: int = 5) -> Table:
+    table = Table(title=title, show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_column("examples")
+    table.add_row(
+        "matched (bound, web copy kept)", str(len(report.matched)), ", ".join(report.matched[:examples])
+    )
+    table.add_row("to create", str(len(report.to_create)), ", ".join(report.to_create[:examples]))
+    for kind, items in sorted(report.conflicts.items()):
+        table.add_row(f"conflict: {kind}", str(len(items)), "\n".join(items[:examples]))
+    table.add_row("foreign (in Magento only, left alone)", str(report.foreign or 0), "")
+    return table
+
+
+@app.command()
+def adopt(
+    tenant: TenantOption,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Bind the matched products (under the push lease)")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable report")] = False,
+) -> None:
+    """Before the first push: what the store already holds of the catalogue (matched, to create,
+    conflicts by kind). A dry run unless --apply."""
+    try:
+        report = adopt_store(_tenant(tenant), apply=apply)
+    except SyncError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        print(report.model_dump_json(indent=2))
+        return
+    done = "bound" if apply else "dry run: nothing written"
+    console.print(adopt_table(report, f"{tenant} adopt ({done})"))
 
 
 def main() -> None:

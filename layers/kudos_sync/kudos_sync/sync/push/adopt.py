@@ -195,7 +195,7 @@ def kept_gallery(desired: DesiredCatalogue, sku: str) -> Binding:
     )
 
 
-def adopt(
+def adopt_found(
     ctx: PushContext,
     desired: DesiredCatalogue,
     products: dict[str, Binding],
@@ -207,19 +207,21 @@ def adopt(
         return Survey()
     with ctx.step(STEP, len(skus)):
         found = survey(ctx.config, ctx.magento, desired, skus, SURVEY_CHUNK, ctx.out_of_time)
-        bind(ctx, desired, products, images, found)
+        bind_found(ctx, desired, products, images, found)
         ctx.progress.advance(STEP, len(skus))
     return found
 
 
-def bind(
+def bind_found(
     ctx: PushContext,
     desired: DesiredCatalogue,
     products: dict[str, Binding],
     images: dict[str, Binding],
     found: Survey,
+    save: bool = True,
 ) -> None:
-    """Save the bindings of what was found (and gallery bindings the web team keeps); hold conflicts."""
+    """Bind what was found (and galleries the web team keeps) and hold the conflicts; `save`: False
+    for a dry run, which only needs the bindings in memory to diff against."""
     tally = ctx.tally
     keep_galleries = ctx.config.owns("images") is Ownership.ON_CREATE
     saved: list[Binding] = []
@@ -240,7 +242,8 @@ def bind(
         hold(desired, sku)
         tally.failed_products.add(sku)
         tally.problem(problem)
-    ctx.writes.save(saved + galleries)
+    if save:
+        ctx.writes.save(saved + galleries)
     if saved or found.conflicts:
         logger.info("adopt: %d bound, %d conflicts left alone", len(saved), len(found.conflicts))
     if not found.complete:

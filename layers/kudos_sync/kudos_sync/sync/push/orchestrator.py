@@ -37,11 +37,12 @@ from kudos_sync.domain.state import Binding, BindingKind, BindingStatus, ParkedR
 from kudos_sync.sync.binding_writer import BindingWriter
 from kudos_sync.sync.ports import CatalogueSource, Clock, Deadline, ImageStage, MagentoCatalog, StateStore
 from kudos_sync.sync.progress import NoProgress, Progress
-from kudos_sync.sync.push import adopt, parking, products, taxonomy
+from kudos_sync.sync.push import parking, products, taxonomy
+from kudos_sync.sync.push.adopt import SURVEY_CHUNK, adopt_found, bind_found, candidates, survey
 from kudos_sync.sync.push.context import Phases, PushContext, Tally
 from kudos_sync.sync.push.images import ImageExporter, diff_images
 from kudos_sync.sync.push.mappers import ProductMapper
-from kudos_sync.sync.push.results import PushPlan, PushResult
+from kudos_sync.sync.push.results import AdoptReport, PushPlan, PushResult
 from kudos_sync.sync.push.rows import PriceExporter, SpecialPriceExporter, StockExporter
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ class PushSync:
             ctx = PushContext(self.config, self.magento, writer, self.deadline, self.progress, tally)
             product_bindings = bindings[BindingKind.PRODUCT]
             # Look before creating: what the store already holds is bound, not created over.
-            adopt.adopt(ctx, desired, product_bindings, bindings[BindingKind.IMAGES])
+            adopt_found(ctx, desired, product_bindings, bindings[BindingKind.IMAGES])
             phases.done("adopt")
             category_ids = taxonomy.ensure_categories(
                 ctx, desired, bindings[BindingKind.CATEGORY], product_bindings
@@ -138,12 +139,39 @@ class PushSync:
             phase_seconds=phases.seconds,
         )
 
+    def adopt(self, apply: bool = False) -> AdoptReport:
+        """What the store already holds of the catalogue: matched, to create, conflicts by kind, and
+        how many of its products CI Office does not have (never touched). Reads only, unless `apply`:
+        then the matched products are bound (the caller holds the push lease), so the next push sends
+        them only their always-owned fields. Conflicts are parked by that push."""
+        desired, bindings, _ = self._read_with_state()
+        products_bound = bindings[BindingKind.PRODUCT]
+        found = survey(self.config, self.magento, desired, candidates(desired, products_bound), SURVEY_CHUNK)
+        in_store = set(products_bound) | set(found.found)
+        in_store |= {sku for sku, (kind, _) in found.conflicts.items() if kind != "url_key"}
+        foreign = max(0, self.magento.count_products() - len(in_store))
+        if apply:
+            with BindingWriter(self.state) as writer:
+                ctx = PushContext(self.config, self.magento, writer, self.deadline, self.progress, Tally())
+                bind_found(ctx, desired, products_bound, bindings[BindingKind.IMAGES], found)
+        return found.report(foreign)
+
     def plan(self) -> PushPlan:
         """What run() would do now, computed from the same diffs. Writes nothing anywhere and reads
-        nothing from Magento (unknown categories/options are listed as to be ensured)."""
+        nothing from Magento (unknown categories/options are listed as to be ensured), except for a
+        tenant that never pushed: then what the store already holds is surveyed (`adopt`)."""
         desired, bindings, _ = self._read_with_state()
         plan = PushPlan(problems=[parking.push_problem(p) for p in desired.problems])
         product_bindings = bindings[BindingKind.PRODUCT]
+        tally = Tally()
+        if not product_bindings:
+            found = survey(self.config, self.magento, desired, list(desired.products), SURVEY_CHUNK)
+            plan.adopt = found.report()
+            product_bindings = dict(product_bindings)
+            images = dict(bindings[BindingKind.IMAGES])
+            ctx = PushContext(self.config, self.magento, None, self.deadline, self.progress, tally)
+            bind_found(ctx, desired, product_bindings, images, found, save=False)
+            bindings = {**bindings, BindingKind.PRODUCT: product_bindings, BindingKind.IMAGES: images}
         categories = bindings[BindingKind.CATEGORY]
         plan.categories_to_ensure = sorted(
             set(taxonomy.needed_category_paths(self.config, desired, product_bindings)) - set(categories)
@@ -161,7 +189,7 @@ class PushSync:
         plan.enable, plan.disable = by_kind["enable"], by_kind["disable"]
         created = set(plan.create)
         present = set(desired.products)
-        ctx = PushContext(self.config, self.magento, None, self.deadline, self.progress, Tally())
+        ctx = PushContext(self.config, self.magento, None, self.deadline, self.progress, tally)
 
         prices, unchanged = PriceExporter(ctx, desired, bindings[BindingKind.PRICE], present).diff()
         plan.base_prices, plan.unchanged = sorted(prices), plan.unchanged + unchanged
