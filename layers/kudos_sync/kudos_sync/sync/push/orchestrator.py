@@ -6,15 +6,18 @@ confirmed -> *park* what it refused, with its reason. The orchestrator only says
 
 1. **Read** the Internet-Active catalogue and map it to the Magento shape it should have, while the
    bindings of every kind and the parked push records load beside it. Assumes nothing.
-2. **Categories, then attribute options** (taxonomy). Assume nothing of Magento: a cache miss lists
+2. **Adopt**: look before creating. Products the run would create (never bound, or a create whose
+   confirmation was lost) are read from Magento in batched SKU searches; one the store holds is bound
+   and sent only its always-owned fields, a conflict is parked and held. Assumes nothing.
+3. **Categories, then attribute options** (taxonomy). Assume nothing of Magento: a cache miss lists
    what is there before creating. After them every category path and colour/size label a product
    write needs has an id, or its products are parked.
-3. **Products**, children and simples before configurable parents. May assume step 2's ids. After
+4. **Products**, children and simples before configurable parents. May assume step 3's ids. After
    it, `present` is every desired product that is bound and did not fail this run: the only
    products the later steps touch (a price for a product Magento does not have would be refused).
-4. **Base prices, special prices, stock**: rows of present products only; independent of each other.
-5. **Images**: galleries of present carrier products; `on_create` uses the products created in 3.
-6. **Flush** the bindings (write-behind, in order), then **settle parked** records: park this run's
+5. **Base prices, special prices, stock**: rows of present products only; independent of each other.
+6. **Images**: galleries of present carrier products; `on_create` uses the products created in 4.
+7. **Flush** the bindings (write-behind, in order), then **settle parked** records: park this run's
    problems, unpark what synced. Never unparks after a partial run.
 
 What every step may assume: a binding is saved only after the Magento write it records succeeded
