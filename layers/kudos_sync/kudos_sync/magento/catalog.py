@@ -80,7 +80,7 @@ class RestMagentoCatalog:
         self._attributes_lock = threading.Lock()
         self._rows = RowWriter(client, self.batch_size, self.workers)
         self._media = Gallery(client)
-        self._store = StoreProducts(client, self.page_size)
+        self._store = StoreProducts(client, self.page_size, self.workers)
 
     # ------------------------------------------------------------ attribute options
 

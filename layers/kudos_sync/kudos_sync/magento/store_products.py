@@ -11,6 +11,7 @@ from typing import Any
 
 from kudos_sync.batches import chunks
 from kudos_sync.domain.errors import RecordError
+from kudos_sync.fanout import in_order
 from kudos_sync.magento.client import MagentoClient, iter_pages
 from kudos_sync.magento.search import SearchCriteria, any_of, encode_search_criteria
 from kudos_sync.sync.ports import StoreProduct
@@ -26,16 +27,17 @@ _URL_KEY_FIELDS = "items[sku,custom_attributes],total_count"
 class StoreProducts:
     """The read side of adoption, over `GET /V1/products`."""
 
-    def __init__(self, client: MagentoClient, page_size: int) -> None:
+    def __init__(self, client: MagentoClient, page_size: int, workers: int = 1) -> None:
         self.client = client
         self.page_size = max(1, page_size)
+        self.workers = max(1, workers)  # searches in flight: a 20,000-SKU survey is 200 of them
 
     def read_products(self, skus: Sequence[str]) -> dict[str, StoreProduct | RecordError]:
         wanted = list(dict.fromkeys(s for s in skus if s))
         by_fold = {_fold(s): s for s in wanted}
         found: dict[str, StoreProduct | RecordError] = {}
-        for chunk in chunks(wanted, self.page_size):
-            for item in self._search("sku", chunk, _PRODUCT_FIELDS):
+        for page in self._search_all("sku", wanted, _PRODUCT_FIELDS):
+            for item in page:
                 asked = by_fold.get(_fold(str(item.get("sku") or "")))
                 if asked is not None:
                     found[asked] = store_product(item, asked)
@@ -45,8 +47,8 @@ class StoreProducts:
         wanted = list(dict.fromkeys(k for k in url_keys if k))
         asked = set(wanted)
         found: dict[str, str] = {}
-        for chunk in chunks(wanted, self.page_size):
-            for item in self._search("url_key", chunk, _URL_KEY_FIELDS):
+        for page in self._search_all("url_key", wanted, _URL_KEY_FIELDS):
+            for item in page:
                 url_key = custom_attribute(item, "url_key")
                 if url_key in asked and item.get("sku"):
                     found[str(url_key)] = str(item["sku"])
@@ -55,6 +57,11 @@ class StoreProducts:
     def count_products(self) -> int:
         criteria = SearchCriteria(page_size=1, current_page=1, extra=(("fields", "total_count"),))
         return int(self._get(criteria).get("total_count") or 0)
+
+    def _search_all(self, field: str, values: Sequence[str], fields: str) -> list[list[Mapping[str, Any]]]:
+        """One search per page of values, several in flight; the answers in order."""
+        pages = list(chunks(list(values), self.page_size))
+        return in_order(lambda chunk: self._search(field, chunk, fields), pages, self.workers, name="magento")
 
     def _search(self, field: str, values: Sequence[str], fields: str) -> list[Mapping[str, Any]]:
         criteria = SearchCriteria(
