@@ -5,13 +5,14 @@ category links); the first push binds what it finds, sends only the fields CI Of
 and parks conflicts naming both sides without touching either.
 """
 
+import contextlib
 from decimal import Decimal
 
 from kudos_sync.domain.state import BindingKind, BindingStatus
 from kudos_sync.sync.ports import CategoryNode
 
 from tests.fakes.catalogue import style, variant
-from tests.fakes.magento_catalog import FakeMedia
+from tests.fakes.magento_catalog import FakeCrashError, FakeMedia
 from tests.unit.test_push import Harness, make_config, tee
 
 
@@ -239,3 +240,19 @@ def test_given_a_store_sku_with_a_trailing_blank_then_parked_and_the_other_skus_
 
     assert h.parked()[("products", "MUG-1")].field == "sku"
     assert "CUP-2" in h.magento.products and "MUG-1" not in h.magento.products
+
+
+def test_given_a_crash_after_an_adopted_update_then_the_next_run_finds_it_again_and_keeps_the_copy() -> None:
+    h = Harness([style("MUG", "Coffee Mug"), style("CUP", "Tea Cup")])
+    h.magento.seed_product("MUG-1", name="Web Mug", url_key="web-mug")
+    h.magento.crash_after = 1  # the first product save is applied, then the connection drops
+    with contextlib.suppress(FakeCrashError):
+        h.push()
+
+    result = h.push_until_done()
+
+    assert result.status == "succeeded" and not h.parked()
+    mug = h.magento.products["MUG-1"]
+    assert (mug.name, mug.url_key) == ("Web Mug", "web-mug")
+    assert len(h.magento.products) == 2 and "CUP-1" in h.magento.products
+    assert h.bindings(BindingKind.PRODUCT)["MUG-1"].status is BindingStatus.SENT

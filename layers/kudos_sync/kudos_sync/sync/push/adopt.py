@@ -17,6 +17,7 @@ sides and the product is held: neither created nor updated, never forced.
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from kudos_sync.batches import chunks
 from kudos_sync.config import Ownership, TenantConfig
@@ -207,7 +208,7 @@ def adopt_found(
         return Survey()
     with ctx.step(STEP, len(skus)):
         found = survey(ctx.config, ctx.magento, desired, skus, SURVEY_CHUNK, ctx.out_of_time)
-        bind_found(ctx, desired, products, images, found)
+        bind_found(ctx, desired, products, images, found, save="galleries")
         ctx.progress.advance(STEP, len(skus))
     return found
 
@@ -218,10 +219,13 @@ def bind_found(
     products: dict[str, Binding],
     images: dict[str, Binding],
     found: Survey,
-    save: bool = True,
+    save: Literal["all", "galleries", "nothing"] = "all",
 ) -> None:
-    """Bind what was found (and galleries the web team keeps) and hold the conflicts; `save`: False
-    for a dry run, which only needs the bindings in memory to diff against."""
+    """Bind what was found (and galleries the web team keeps) and hold the conflicts. `save`: what is
+    saved now. A push saves only the galleries: its product step saves each product's binding once
+    the update is confirmed, and a product binding lost before then is found again by the next
+    run's survey (harmless), whereas a lost gallery binding would let an upload land on the web
+    team's gallery. `adopt --apply` saves all; a dry run nothing."""
     tally = ctx.tally
     keep_galleries = ctx.config.owns("images") is Ownership.ON_CREATE
     saved: list[Binding] = []
@@ -242,8 +246,8 @@ def bind_found(
         hold(desired, sku)
         tally.failed_products.add(sku)
         tally.problem(problem)
-    if save:
-        ctx.writes.save(saved + galleries)
+    if save != "nothing":
+        ctx.writes.save(saved + galleries if save == "all" else galleries)
     if saved or found.conflicts:
         logger.info("adopt: %d bound, %d conflicts left alone", len(saved), len(found.conflicts))
     if not found.complete:

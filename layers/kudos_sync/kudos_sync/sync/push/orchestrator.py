@@ -173,7 +173,7 @@ class PushSync:
             product_bindings = dict(product_bindings)
             images = dict(bindings[BindingKind.IMAGES])
             ctx = PushContext(self.config, self.magento, None, self.deadline, self.progress, tally)
-            bind_found(ctx, desired, product_bindings, images, found, save=False)
+            bind_found(ctx, desired, product_bindings, images, found, save="nothing")
             bindings = {**bindings, BindingKind.PRODUCT: product_bindings, BindingKind.IMAGES: images}
         categories = bindings[BindingKind.CATEGORY]
         plan.categories_to_ensure = sorted(
