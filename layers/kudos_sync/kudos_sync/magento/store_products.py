@@ -38,8 +38,11 @@ class StoreProducts:
         found: dict[str, StoreProduct | RecordError] = {}
         for page in self._search_all("sku", wanted, _PRODUCT_FIELDS):
             for item in page:
-                asked = by_fold.get(_fold(str(item.get("sku") or "")))
-                if asked is not None:
+                sku = str(item.get("sku") or "")
+                asked = by_fold.get(_fold(sku))
+                held = found.get(asked) if asked is not None else None
+                # Two store SKUs folding alike: the one spelled as asked wins.
+                if asked is not None and not (isinstance(held, StoreProduct) and held.sku == asked):
                     found[asked] = store_product(item, asked)
         return found
 

@@ -3,8 +3,9 @@
 Each is the skeleton with its own diff and request shape: diff desired rows against the bindings ->
 write ahead a pending binding for each row about to change -> send batches, several in flight -> bind
 the rows Magento accepted -> park the rows it refused, with Magento's message. Ownership `on_create`
-sends a row only while nothing was confirmed for it yet, so a crash between the product's creation
-and its first price still sends it.
+sends a row only while nothing was confirmed for it yet and the product was not adopted from the
+store; a price, which the create itself carries, only for a product this run created (a run cut
+between the create and the price step must not overwrite a price the web team set meanwhile).
 """
 
 from abc import ABC, abstractmethod
