@@ -15,6 +15,7 @@ from typing import Any
 
 from kudos_sync.ci_office.catalogue import SqlCatalogueSource
 from kudos_sync.config import TenantConfig
+from kudos_sync.domain.errors import RecordError
 from kudos_sync.domain.push_mapping import map_catalogue
 from kudos_sync.domain.state import Binding, BindingKind, Cursor, ParkedRecord, RunRecord
 from kudos_sync.sync.ports import (
@@ -25,6 +26,7 @@ from kudos_sync.sync.ports import (
     ProductWrite,
     RowFailure,
     SourceItemRow,
+    StoreProduct,
     WriteOutcome,
 )
 from kudos_sync.sync.push import PushSync
@@ -83,7 +85,17 @@ class MemoryState:
 
 
 class UnusedMagento:
-    """A MagentoCatalog that must not be called: plan() reads nothing from Magento."""
+    """A MagentoCatalog that must not be written to: plan() writes nothing. For a tenant that never
+    pushed it surveys the store (adopt); this store holds nothing, so only the diff's CPU is measured."""
+
+    def read_products(self, skus: Sequence[str]) -> dict[str, StoreProduct | RecordError]:
+        return {}
+
+    def find_url_keys(self, url_keys: Sequence[str]) -> dict[str, str]:
+        return {}
+
+    def count_products(self) -> int:
+        return 0
 
     def _never(self, *args: Any) -> Any:
         raise AssertionError("plan() must not call Magento")

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.adopt import adopt_scenario
 from benchmarks.cost import CostModel
 from benchmarks.env import SyncSettings
 from benchmarks.report import evaluate_targets, table, write_results
@@ -37,7 +38,7 @@ from benchmarks.scenarios import (
 from sandbox.aws import LocalAws
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-ALL_SCENARIOS = "abcdefg"
+ALL_SCENARIOS = "abcdefgh"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -61,7 +62,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument(
-        "--scenarios", default=ALL_SCENARIOS, help="which of a-g to run (a-d run together; default all)"
+        "--scenarios", default=ALL_SCENARIOS, help="which of a-h to run (a-d run together; default all)"
     )
     parser.add_argument(
         "--in-process",
@@ -170,6 +171,8 @@ def run(args: argparse.Namespace, log: Callable[[str], None] = print) -> tuple[d
                 steps.append(("f", lambda: report["scenarios"].__setitem__("f", cpu_scenario(bench))))
             if "g" in wanted:
                 steps.append(("g", lambda: report["scenarios"].__setitem__("g", memory_scenario(bench))))
+            if "h" in wanted:
+                steps.append(("h", lambda: report["scenarios"].__setitem__("h", adopt_scenario(bench))))
             for name, step in steps:
                 try:
                     step()

@@ -3,6 +3,7 @@
 Starts local AWS (moto), a Magento 2.4 sandbox and a seeded SQLite CI Office under `.demo/` (or, with
 `kudos-sync demo --ci-office-url URL [--create-schema]`, an integrator's empty scratch database, a SQL
 Server say), then:
+0. lets the store already sell a few SKUs (the web team's names) and shows the adopt report;
 1. pushes the catalogue (first run builds it in Magento);
 2. changes one price, one sale, one category, one image, one Internet Active flag and some stock in CI
    Office and pushes again: only those changes travel; then the web team edits a price and the
@@ -23,7 +24,7 @@ from kudos_sync.cli.progress import progress_bars
 from kudos_sync.cli.summary import summary_lines
 from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.domain.state import Direction, RunRecord, RunStatus
-from kudos_sync.service import Stack, drift_tenant, run_tenant
+from kudos_sync.service import Stack, adopt_store, drift_tenant, run_tenant
 from kudos_sync.sync.push.drift import DRIFT_KINDS
 from rich.console import Console
 from rich.table import Table
@@ -102,6 +103,15 @@ def change_catalogue(engine: Engine, seed: int) -> list[str]:
         demo_data.set_stock(engine, sku, "AKL", 40 + n)
         changes.append(f"stock of {sku} at AKL -> {40 + n}")
     return changes
+
+
+def seed_web_store(store: MagentoSandbox, engine: Engine, seed: int) -> dict[str, str]:
+    """A store that already sells: a few SKUs made by the web team, with their own names."""
+    skus = sorted({demo_data.pick_sku(engine, seed + n) for n in range(3)})
+    named = {sku: f"Web team's name for {sku}" for sku in skus}
+    for sku, name in named.items():
+        store.catalog.add_product(sku, name, 10, custom={"url_key": f"web-{sku.lower()}"}, visibility=1)
+    return named
 
 
 def take_web_sales(store: MagentoSandbox, engine: Engine, seed: int) -> list[str]:
@@ -259,6 +269,11 @@ def run_demo(
         aws.put_tenant_secret(TENANT, secret)
         stack = Stack(clients=aws.clients())
 
+        console.rule("0. The store already sells a few SKUs: they are adopted, never overwritten")
+        web_names = seed_web_store(store, engine, seed)
+        report = adopt_store(TENANT, stack=stack)
+        console.print(f"  adopt (dry run): {report.counts()}; matched {', '.join(report.matched)}")
+
         console.rule("1. First push: CI Office builds the catalogue in Magento")
         first = _run(Direction.PUSH, stack)
         _show(console, first, "push #1")
@@ -268,6 +283,10 @@ def run_demo(
             f"an Internet Active style) + {parents} configurable parents (one per such style in colours or "
             f"sizes); {images} of the {summary.images} images belong to Internet Active styles"
         )
+        with store.store.lock:
+            renamed = [s for s, n in web_names.items() if store.store.product_by_sku(s).value("name") != n]
+        if renamed or first.counts.get("products_adopted") != len(web_names):
+            failures.append(f"adopted products were not kept as the web team made them: {renamed}")
 
         console.rule("2. The retailer changes CI Office; the next push sends exactly that")
         for line in change_catalogue(engine, seed):

@@ -13,8 +13,8 @@ from benchmarks.cost import CostModel, diff_stats, lower_bound_seconds, per_endp
 from benchmarks.report import evaluate_targets
 from benchmarks.run import parse_args, run
 
-SCENARIOS = ("a", "b", "c", "d", "e", "f", "g")
-MAGENTO_SCENARIOS = ("a", "b", "c", "d", "e", "g")
+SCENARIOS = ("a", "b", "c", "d", "e", "f", "g", "h")
+MAGENTO_SCENARIOS = ("a", "b", "c", "d", "e", "g", "h")
 WITH_NAIVE = ("a", "b", "d", "e")
 
 
@@ -88,6 +88,10 @@ def test_given_a_tiny_catalogue_when_the_harness_runs_then_every_scenario_report
         assert naive["wall_seconds"] > 0 and naive["requests_in_sample"] > 0
         assert naive["errors_in_sample"] == 0, naive["error_examples"]
     assert saved["scenarios"]["f"]["skus_per_second"] > 0
+    adopt = saved["scenarios"]["h"]
+    # Products, not SKUs: configurable parents count too, on both sides.
+    assert adopt["counts"]["products_adopted"] > 0 and adopt["counts"]["products_created"] > 0
+    assert 0 < adopt["store_held_skus"] < adopt["catalogue_skus"]
     assert saved["scenarios"]["g"]["peak_rss_mb"] > 0
     assert [row["skus"] for row in saved["scaling"]] == [50]
     assert (tmp_path / "push-scaling.png").stat().st_size > 0

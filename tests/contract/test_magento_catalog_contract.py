@@ -14,7 +14,14 @@ from kudos_sync.config import SyncSettings
 from kudos_sync.domain.ids import Sku, SourceCode
 from kudos_sync.magento.catalog import RestMagentoCatalog
 from kudos_sync.magento.client import MagentoClient
-from kudos_sync.sync.ports import MagentoCatalog, MediaUpload, PriceRow, ProductWrite, SourceItemRow
+from kudos_sync.sync.ports import (
+    MagentoCatalog,
+    MediaUpload,
+    PriceRow,
+    ProductWrite,
+    SourceItemRow,
+    StoreProduct,
+)
 
 from sandbox.magento import MagentoSandbox, SandboxOptions
 from tests.fakes.magento_catalog import FakeMagentoCatalog
@@ -160,6 +167,87 @@ def test_given_category_links_when_unlinked_twice_then_it_is_fine(catalog: Magen
     catalog.unlink_category(womens, "MUG-1")
 
 
+# ---------------------------------------------------------------- what the store holds (adoption)
+
+
+def test_given_products_in_the_store_when_read_by_sku_then_their_type_links_and_gallery_come_back(
+    catalog: MagentoCatalog,
+) -> None:
+    womens = catalog.create_category(ROOT, "Womens")
+    red = catalog.add_attribute_option("color", "Red")
+    catalog.save_products(
+        [
+            a_simple("TEE-RED", visibility=1, options=(("color", red),), category_ids=(womens,)),
+            a_simple(
+                "TEE",
+                type_id="configurable",
+                price=None,
+                url_key="tee-seo",
+                configurable_options={"color": (red,)},
+                child_skus=(Sku("TEE-RED"),),
+            ),
+        ]
+    )
+    catalog.add_media("TEE-RED", an_image("a" * 64, main=True))
+    ids = catalog.find_products(["TEE", "TEE-RED"])
+
+    held = catalog.read_products(["TEE", "TEE-RED", "NOPE"])
+
+    assert set(held) == {"TEE", "TEE-RED"}
+    parent, child = held["TEE"], held["TEE-RED"]
+    assert isinstance(parent, StoreProduct) and isinstance(child, StoreProduct)
+    assert (parent.sku, parent.magento_id, parent.type_id, parent.url_key) == (
+        "TEE",
+        ids["TEE"],
+        "configurable",
+        "tee-seo",
+    )
+    assert parent.child_ids == (ids["TEE-RED"],) and len(parent.configurable_attributes) == 1
+    assert (child.type_id, child.category_ids, child.media_entries) == ("simple", (womens,), 1)
+    assert catalog.read_products([]) == {}
+
+
+def test_given_a_sku_asked_in_another_case_then_it_is_found_under_the_asked_sku_spelled_as_magento_has_it(
+    catalog: MagentoCatalog,
+) -> None:
+    catalog.save_products([a_simple("Mug-1")])
+
+    held = catalog.read_products(["MUG-1"])
+
+    assert list(held) == ["MUG-1"]
+    found = held["MUG-1"]
+    assert isinstance(found, StoreProduct) and found.sku == "Mug-1"
+
+
+def test_given_more_skus_than_a_page_when_read_then_every_held_one_comes_back(
+    catalog: MagentoCatalog,
+) -> None:
+    skus = [f"BULK-{i:03}" for i in range(60)]  # the sandbox client pages by 50
+    catalog.save_products([a_simple(sku) for sku in skus[::2]])
+
+    held = catalog.read_products(skus)
+
+    assert sorted(held) == skus[::2]
+
+
+def test_given_url_keys_when_looked_up_then_the_sku_holding_each_taken_one_is_named(
+    catalog: MagentoCatalog,
+) -> None:
+    catalog.save_products([a_simple("A-1", url_key="blue-mug"), a_simple("A-2", url_key="red-mug")])
+
+    assert catalog.find_url_keys(["blue-mug", "free-key", "red-mug"]) == {"blue-mug": "A-1", "red-mug": "A-2"}
+    assert catalog.find_url_keys([]) == {}
+
+
+def test_given_products_when_counted_then_every_one_the_store_holds_is_counted(
+    catalog: MagentoCatalog,
+) -> None:
+    before = catalog.count_products()
+    catalog.save_products([a_simple("C-1"), a_simple("C-2")])
+
+    assert catalog.count_products() == before + 2
+
+
 # ---------------------------------------------------------------- prices and stock
 
 
@@ -230,7 +318,7 @@ def test_given_products_when_read_then_status_category_and_child_links_as_held_a
         o.key: o.magento_id for o in catalog.save_products([child, parent, a_simple("OFF", enabled=False)])
     }
 
-    held = catalog.read_products(["TEE", "TEE-RED", "off", "GHOST"])
+    held = catalog.read_product_states(["TEE", "TEE-RED", "off", "GHOST"])
 
     assert set(held) == {"TEE", "TEE-RED", "off"}  # as asked: Magento matches SKUs case-insensitively
     assert held["TEE"].type_id == "configurable" and held["TEE"].enabled
@@ -238,7 +326,7 @@ def test_given_products_when_read_then_status_category_and_child_links_as_held_a
     assert held["TEE-RED"].child_ids == () and held["TEE-RED"].magento_id == ids["TEE-RED"]
     assert not held["off"].enabled
     catalog.unlink_child("TEE", "TEE-RED")
-    assert catalog.read_products(["TEE"])["TEE"].child_ids == ()
+    assert catalog.read_product_states(["TEE"])["TEE"].child_ids == ()
 
 
 def test_given_base_and_special_prices_when_read_then_the_rows_held_come_back_with_their_dates(

@@ -32,6 +32,7 @@ from kudos_sync.sync.ports import (
     ProductWrite,
     RowFailure,
     SourceItemRow,
+    StoreProduct,
     WriteOutcome,
 )
 
@@ -118,6 +119,8 @@ class FakeMagentoCatalog:
         self.crash_after: int | None = None  # raise FakeCrashError once this many writes were applied
         self.reject_products: dict[str, tuple[str, str]] = {}  # sku -> (message, field)
         self.reject_prices: dict[str, str] = {}  # sku -> message
+        self.unreadable: set[str] = set()  # skus read_products cannot parse (a field missing)
+        self.page_size = 100  # SKUs per search, as the adapter's page size
         self._next_id = 100
 
     # ------------------------------------------------------------ helpers for tests
@@ -220,6 +223,71 @@ class FakeMagentoCatalog:
     def find_products(self, skus: Sequence[str]) -> dict[str, int]:
         self._record("find_products", list(skus))
         return {sku: self.products[sku].entity_id for sku in skus if sku in self.products}
+
+    def read_products(self, skus: Sequence[str]) -> dict[str, StoreProduct | RecordError]:
+        """As the adapter: a batched search per `page_size` SKUs, matched as Magento matches SKUs
+        (case-insensitive, trimmed); `unreadable` SKUs answer with a product missing a field."""
+        found: dict[str, StoreProduct | RecordError] = {}
+        by_fold = {sku.strip().casefold(): sku for sku in self.products}
+        for start in range(0, len(skus), self.page_size):
+            chunk = list(skus[start : start + self.page_size])
+            self._record("read_products", chunk)
+            for asked in chunk:
+                held = by_fold.get(asked.strip().casefold())
+                if held is None:
+                    continue
+                product = self.products[held]
+                if held in self.unreadable:
+                    found[asked] = RecordError(f"sku {held}: no type_id", record=held, field="type_id")
+                    continue
+                found[asked] = StoreProduct(
+                    sku=held,
+                    magento_id=product.entity_id,
+                    type_id=product.type_id,
+                    url_key=product.url_key,
+                    category_ids=tuple(sorted(product.category_ids)),
+                    child_ids=tuple(
+                        self.products[c].entity_id for c in product.child_skus if c in self.products
+                    ),
+                    configurable_attributes=tuple(sorted(product.configurable_options)),
+                    media_entries=len(self.media.get(held, {})),
+                )
+        return found
+
+    def find_url_keys(self, url_keys: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(url_keys), self.page_size):
+            chunk = list(url_keys[start : start + self.page_size])
+            self._record("find_url_keys", chunk)
+            found.update({key: self.url_keys[key] for key in chunk if key in self.url_keys})
+        return found
+
+    def count_products(self) -> int:
+        self._record("count_products", None)
+        return len(self.products)
+
+    def seed_product(
+        self,
+        sku: str,
+        type_id: str = "simple",
+        name: str | None = None,
+        url_key: str | None = None,
+        description: str | None = None,
+        price: Decimal | None = None,
+        **custom: Any,
+    ) -> FakeProduct:
+        """A product the web team made before the sync ever ran (not recorded as a call)."""
+        product = FakeProduct(sku=sku, entity_id=self._id(), type_id=type_id)
+        product.attributes.update({"status": 1, "visibility": 4, "name": name or sku})
+        if price is not None:
+            product.attributes["price"] = price
+        key = url_key or _slug(name or sku)
+        product.custom_attributes.update({"url_key": key, **custom})
+        if description is not None:
+            product.custom_attributes["description"] = description
+        self.url_keys[key] = sku
+        self.products[sku] = product
+        return product
 
     def save_products(
         self, products: Sequence[ProductWrite], known_ids: Mapping[str, int] | None = None
@@ -404,8 +472,8 @@ class FakeMagentoCatalog:
         by_fold = {p.casefold(): p for p in self.products}
         return {sku: self.products[by_fold[sku.casefold()]] for sku in skus if sku.casefold() in by_fold}
 
-    def read_products(self, skus: Sequence[str]) -> dict[str, ProductState]:
-        self._record("read_products", list(skus))
+    def read_product_states(self, skus: Sequence[str]) -> dict[str, ProductState]:
+        self._record("read_product_states", list(skus))
         ids = {p.sku: p.entity_id for p in self.products.values()}
         return {
             sku: ProductState(

@@ -49,8 +49,26 @@ def test_plan_writes_nothing_and_lists_what_would_change(operator_env: LocalTena
     summary = json.loads(invoke("plan", "--tenant", operator_env.tenant, "--json").output)
     detailed = json.loads(invoke("plan", "--tenant", operator_env.tenant, "--json", "--details").output)
     assert summary["counts"]["create"] == len(detailed["create"]) > 0
-    assert operator_env.store.stats()["requests"] == {}
+    assert "adopt" in detailed
+    # A tenant that never pushed: the store is read (what it already holds), never written.
+    assert all(endpoint.startswith("GET ") for endpoint in operator_env.store.stats()["requests"])
     assert operator_env.state.load_bindings(BindingKind.PRODUCT) == {}
+
+
+def test_adopt_reports_then_applies_under_the_push_lease(operator_env: LocalTenant) -> None:
+    sku = demo_data.pick_sku(operator_env.engine, 2)
+    operator_env.store.catalog.add_product(sku, "The web team's name", 10, visibility=1)
+
+    dry = invoke("adopt", "--tenant", operator_env.tenant, "--json")
+    assert dry.exit_code == 0, dry.output
+    assert f'"{sku}"' in dry.output and '"foreign": 0' in dry.output
+    assert operator_env.state.load_bindings(BindingKind.PRODUCT) == {}
+
+    applied = invoke("adopt", "--tenant", operator_env.tenant, "--apply")
+    assert applied.exit_code == 0, applied.output
+    assert "matched" in applied.output
+    assert set(operator_env.state.load_bindings(BindingKind.PRODUCT)) == {sku}
+    assert all(endpoint.startswith("GET ") for endpoint in operator_env.store.stats()["requests"])
 
 
 def test_status_parked_and_resync(operator_env: LocalTenant) -> None:

@@ -156,7 +156,16 @@ def test_given_unchanged_catalogue_when_pushed_again_then_nothing_is_sent() -> N
 def test_given_push_then_result_says_how_long_each_step_took() -> None:
     h = Harness([tee()])
     result = h.push()
-    steps = ["read_and_state", "drift", "categories_options", "products", "prices", "stock", "images"]
+    steps = [
+        "read_and_state",
+        "drift",
+        "adopt",
+        "categories_options",
+        "products",
+        "prices",
+        "stock",
+        "images",
+    ]
     assert list(result.phase_seconds)[: len(steps)] == steps
     assert all(seconds >= 0 for seconds in result.phase_seconds.values())
     assert result.summary_seconds() == result.phase_seconds
@@ -554,7 +563,9 @@ def test_given_url_key_conflict_when_pushed_then_product_parked_with_message_and
     result = h.push()
 
     parked = h.parked()[("products", "MUG-1")]
-    assert parked.reason == "URL key for specified store already exists." and parked.field == "url_key"
+    # Found before the create, naming both sides; nothing is sent for it.
+    assert parked.reason == "url key 'coffee-mug-mug-1' is already used by SKU 'SOMETHING-ELSE'"
+    assert parked.field == "url_key"
     assert "MUG-1" not in h.magento.products and "MUG-1" not in h.bindings(BindingKind.PRODUCT)
     assert all(r.sku != "MUG-1" for b in h.magento.calls_to("save_base_prices") for r in b)
     assert all(r.sku != "MUG-1" for b in h.magento.calls_to("save_source_items") for r in b)
@@ -610,7 +621,7 @@ def test_given_deadline_when_pushed_then_partial_and_next_run_completes_with_not
     )
     for i in range(12):
         h.catalogue.set_stock(f"S{i:02}-1", "SHOP", i)
-    h.deadline = FakeDeadline(calls=4)  # two category creations, two chunks of products, then out of time
+    h.deadline = FakeDeadline(calls=5)  # adopt, 2 categories, 2 product chunks, out of time
 
     first = h.push()
     assert first.status == "partial"
@@ -631,7 +642,7 @@ def test_given_deadline_during_prices_when_pushed_then_next_run_sends_only_the_r
         [style(f"S{i:02}", f"Style {i}") for i in range(6)],
         make_config(sync={"batch_size": 2, "concurrency": 1}),
     )
-    h.deadline = FakeDeadline(calls=6)  # 2 category creations, 3 product chunks, 1 price chunk
+    h.deadline = FakeDeadline(calls=7)  # adopt survey, 2 category creations, 3 product chunks, 1 price chunk
 
     assert h.push().status == "partial"
     assert len(h.magento.base_prices) == 2

@@ -47,7 +47,7 @@ def test_given_nothing_drifted_when_scanned_then_no_difference_one_read_per_batc
     # 5 sellable SKUs (4 children, the mug: stock rows at every source, prices), 6 products: batches of 2.
     assert scan.scanned == {"stock": 5, "prices": 5, "products": 6}
     assert scan.requests == 3 + 3 + 3
-    asked = [sku for call in h.magento.calls_to("read_products") for sku in call]
+    asked = [sku for call in h.magento.calls_to("read_product_states") for sku in call]
     assert sorted(asked) == sorted(set(asked)) and len(asked) == 6  # each product read once
 
 

@@ -51,6 +51,7 @@ def test_given_a_first_push_then_every_step_reports_its_total_advances_to_it_and
     push_with(h, progress)
 
     assert progress.totals() == {
+        "adopt": (6, 6),
         "category": (2, 2),
         "option": (4, 4),
         "products": (6, 6),

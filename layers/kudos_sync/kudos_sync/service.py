@@ -33,6 +33,7 @@ from kudos_sync.sync.pull import PullSync
 from kudos_sync.sync.push import PushScope, PushSync
 from kudos_sync.sync.push.drift import DriftKind
 from kudos_sync.sync.push.drift_repair import DriftReport
+from kudos_sync.sync.push.results import AdoptReport
 from kudos_sync.sync.run import new_run_id, run_once
 
 log = logging.getLogger(__name__)
@@ -258,6 +259,23 @@ def drift_tenant(
             deadline = LeasedDeadline(WallClockDeadline(LEASE_SECONDS), state.lease)
             found, result = adapters.push(clock, deadline, state=state).drift(kinds, repair=True)
             return DriftReport.of(found, result)
+
+
+def adopt_store(
+    tenant: str, *, apply: bool = False, stack: Stack | None = None, clock: Clock | None = None
+) -> AdoptReport:
+    """What the tenant's store already holds of the catalogue (see `PushSync.adopt`). A dry run reads
+    only; `apply` binds the matched products under the push lease (LeaseHeldError while a push runs)."""
+    clock = clock or SystemClock()
+    with tenant_adapters(tenant, stack) as adapters:
+        if not apply:
+            return adapters.push(clock, WallClockDeadline(LEASE_SECONDS)).adopt()
+        holder = _operator_holder("adopt", clock)
+        with holding_lease(
+            adapters.state, adapters.config.tenant, Direction.PUSH, holder, clock, LEASE_SECONDS
+        ) as state:
+            deadline = LeasedDeadline(WallClockDeadline(LEASE_SECONDS), state.lease)
+            return adapters.push(clock, deadline, state=state).adopt(apply=True)
 
 
 def drop_parked(

@@ -51,8 +51,7 @@ from kudos_sync.clock import SystemClock, WallClockDeadline
 from kudos_sync.config import secret_name
 from kudos_sync.domain.errors import TransientError
 from kudos_sync.domain.state import Direction, RunRecord
-from kudos_sync.service import drift_tenant, resync_scope, run_tenant, tenant_adapters
-from kudos_sync.sync.push.drift import DRIFT_KINDS
+from kudos_sync.service import resync_scope, run_tenant, tenant_adapters
 
 # "\b" keeps click from re-wrapping the table into one paragraph.
 
@@ -313,40 +312,6 @@ def demo(
             create_schema=create_schema,
         )
     )
-
-
-@app.command()
-@reports
-def drift(
-    tenant: TenantOption,
-    scope: Annotated[
-        str, typer.Option(help="Kinds to read, comma-separated: " + ",".join(DRIFT_KINDS))
-    ] = ",".join(DRIFT_KINDS),
-    repair: Annotated[bool, typer.Option(help="Send the differences (under the push lease)")] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """What Magento holds differently from CI Office, for the fields CI Office always owns; with
-    --repair, send exactly those (a push under the tenant's lease)."""
-    kinds = [part.strip() for part in scope.split(",") if part.strip()]
-    unknown = sorted(set(kinds) - set(DRIFT_KINDS))
-    if unknown or not kinds:
-        raise typer.BadParameter(
-            f"unknown scope {unknown}; use {','.join(DRIFT_KINDS)}", param_hint="--scope"
-        )
-    report = drift_tenant(tenant, [k for k in DRIFT_KINDS if k in kinds], repair=repair, stack=_stack())
-    if as_json:
-        print(report.model_dump_json(indent=2))
-        return
-    table = Table(title=f"{tenant}: drift")
-    for column in ("kind", "sku", "field", "CI Office", "Magento"):
-        table.add_column(column, no_wrap=column == "sku")
-    for item in report.differences:
-        table.add_row(item.kind, item.sku, item.field, item.ci, item.magento)
-    console.print(table)
-    console.print(", ".join(f"{kind}: {n} differences" for kind, n in report.counts.items()))
-    if report.repaired is not None:
-        sent = {k: n for k, n in report.repaired.items() if n and not k.startswith("drift_")}
-        console.print(f"repair {report.repair_status}: {sent}")
 
 
 def _configure_logging(argv: list[str]) -> None:

@@ -41,6 +41,7 @@ from kudos_sync.magento.client import MagentoClient, guarded_write, iter_pages
 from kudos_sync.magento.media import Gallery
 from kudos_sync.magento.product_body import product_body
 from kudos_sync.magento.search import SearchCriteria, any_of, encode_search_criteria
+from kudos_sync.magento.store_products import StoreProducts
 from kudos_sync.sync.ports import (
     CategoryNode,
     MediaEntry,
@@ -50,6 +51,7 @@ from kudos_sync.sync.ports import (
     ProductWrite,
     RowFailure,
     SourceItemRow,
+    StoreProduct,
     WriteOutcome,
 )
 
@@ -81,6 +83,7 @@ class RestMagentoCatalog:
         self._rows = RowWriter(client, self.batch_size, self.workers)
         self._media = Gallery(client)
         self._reads = CatalogReader(client, self.batch_size, self.workers)
+        self._store = StoreProducts(client, self.page_size, self.workers)
 
     # ------------------------------------------------------------ attribute options
 
@@ -231,6 +234,16 @@ class RestMagentoCatalog:
 
     # ------------------------------------------------------------ products
 
+    def read_products(self, skus: Sequence[str]) -> dict[str, StoreProduct | RecordError]:
+        """What the store holds for these SKUs (see magento.store_products)."""
+        return self._store.read_products(skus)
+
+    def find_url_keys(self, url_keys: Sequence[str]) -> dict[str, str]:
+        return self._store.find_url_keys(url_keys)
+
+    def count_products(self) -> int:
+        return self._store.count_products()
+
     def find_products(self, skus: Sequence[str]) -> dict[str, int]:
         """Magento ids of the SKUs that exist, keyed by the SKU as asked (Magento matches SKUs
         case-insensitively)."""
@@ -359,8 +372,8 @@ class RestMagentoCatalog:
 
     # ------------------------------------------------------------ what the store holds (catalog_reads)
 
-    def read_products(self, skus: Sequence[str]) -> dict[str, ProductState]:
-        return self._reads.read_products(skus)
+    def read_product_states(self, skus: Sequence[str]) -> dict[str, ProductState]:
+        return self._reads.read_product_states(skus)
 
     def read_base_prices(self, skus: Sequence[str]) -> list[PriceRow]:
         return self._reads.read_base_prices(skus)

@@ -68,7 +68,7 @@ class CatalogReader:
 
     # ------------------------------------------------------------ products
 
-    def read_products(self, skus: Sequence[str]) -> dict[str, ProductState]:
+    def read_product_states(self, skus: Sequence[str]) -> dict[str, ProductState]:
         def read(batch: list[str]) -> dict[str, ProductState]:
             asked = _as_asked(batch)
             criteria = SearchCriteria(

@@ -177,6 +177,21 @@ class ProductState(BaseModel):
     child_ids: tuple[int, ...] = ()  # a configurable's linked children
 
 
+class StoreProduct(BaseModel):
+    """A product as the store holds it, read before adopting it: only what adoption compares."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str  # as Magento spells it (its SKU lookup ignores case and surrounding blanks)
+    magento_id: int
+    type_id: str  # any Magento type: simple, configurable, bundle, virtual, ...
+    url_key: str | None = None
+    category_ids: tuple[int, ...] = ()
+    child_ids: tuple[int, ...] = ()  # a configurable's linked children
+    configurable_attributes: tuple[str, ...] = ()  # a configurable's option attributes (ids as text)
+    media_entries: int = 0  # entries in its gallery
+
+
 class MagentoCatalog(Protocol):
     """Magento, catalogue side (push). Writes go to the global scope. Implementations bound the
     requests in flight, retry transient failures and split rejected all-or-nothing batches."""
@@ -191,6 +206,20 @@ class MagentoCatalog(Protocol):
 
     def find_products(self, skus: Sequence[str]) -> dict[str, int]:
         """Magento ids of the SKUs that already exist."""
+        ...
+
+    def read_products(self, skus: Sequence[str]) -> dict[str, StoreProduct | RecordError]:
+        """What the store holds for these SKUs, keyed by the SKU as asked, in batched searches
+        (`sku in (...)`, fields limited). Matched as Magento matches SKUs: case-insensitive, trimmed.
+        A product that cannot be read (a field missing) is a RecordError naming it; absent SKUs are absent."""
+        ...
+
+    def find_url_keys(self, url_keys: Sequence[str]) -> dict[str, str]:
+        """url key -> the SKU of the product holding it, for those already taken (batched searches)."""
+        ...
+
+    def count_products(self) -> int:
+        """How many products the store holds (one search, no items)."""
         ...
 
     def save_products(
@@ -215,7 +244,7 @@ class MagentoCatalog(Protocol):
     # Reads of what the store holds now, in batches (a drift scan). SKUs Magento does not have are
     # absent from the answer; SKUs come back as asked (Magento matches them case-insensitively).
 
-    def read_products(self, skus: Sequence[str]) -> dict[str, ProductState]: ...
+    def read_product_states(self, skus: Sequence[str]) -> dict[str, ProductState]: ...
 
     def read_base_prices(self, skus: Sequence[str]) -> list[PriceRow]: ...
 

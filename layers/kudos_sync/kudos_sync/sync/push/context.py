@@ -27,6 +27,7 @@ class Tally:
     problems: dict[tuple[str, str], list[Problem]] = field(default_factory=dict)
     failed_products: set[str] = field(default_factory=set)
     created: set[str] = field(default_factory=set)
+    adopted: set[str] = field(default_factory=set)  # found in the store this run and bound, not created
     saved_ids: dict[str, int] = field(default_factory=dict)  # Magento ids returned by this run's saves
     partial: bool = False
 

@@ -185,7 +185,7 @@ class DriftScanner:
             return self._prices(skus, self.magento.read_base_prices(skus))
         if unit == "special-prices":
             return self._specials(skus, self.magento.read_special_prices(skus))
-        held = self.magento.read_products(skus)
+        held = self.magento.read_product_states(skus)
         wanted = set(kinds)
         drifts: list[Drift] = []
         for sku in skus:

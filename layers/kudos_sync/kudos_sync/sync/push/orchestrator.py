@@ -8,15 +8,18 @@ confirmed -> *park* what it refused, with its reason. The orchestrator only says
    bindings of every kind and the parked push records load beside it. Assumes nothing.
    **Drift** (when due, within its budget: `drift_schedule`): read what Magento holds of the fields
    CI Office owns `always` and mark what drifted out of step, so the steps below send it.
-2. **Categories, then attribute options** (taxonomy). Assume nothing of Magento: a cache miss lists
+2. **Adopt**: look before creating. Products the run would create (never bound, or a create whose
+   confirmation was lost) are read from Magento in batched SKU searches; one the store holds is bound
+   and sent only its always-owned fields, a conflict is parked and held. Assumes nothing.
+3. **Categories, then attribute options** (taxonomy). Assume nothing of Magento: a cache miss lists
    what is there before creating. After them every category path and colour/size label a product
    write needs has an id, or its products are parked.
-3. **Products**, children and simples before configurable parents. May assume step 2's ids. After
+4. **Products**, children and simples before configurable parents. May assume step 3's ids. After
    it, `present` is every desired product that is bound and did not fail this run: the only
    products the later steps touch (a price for a product Magento does not have would be refused).
-4. **Base prices, special prices, stock**: rows of present products only; independent of each other.
-5. **Images**: galleries of present carrier products; `on_create` uses the products created in 3.
-6. **Flush** the bindings (write-behind, in order), then **settle parked** records: park this run's
+5. **Base prices, special prices, stock**: rows of present products only; independent of each other.
+6. **Images**: galleries of present carrier products; `on_create` uses the products created in 4.
+7. **Flush** the bindings (write-behind, in order), then **settle parked** records: park this run's
    problems, unpark what synced. Never unparks after a partial run.
 
 What every step may assume: a binding is saved only after the Magento write it records succeeded
@@ -41,10 +44,11 @@ from kudos_sync.sync.binding_writer import BindingWriter
 from kudos_sync.sync.ports import CatalogueSource, Clock, Deadline, ImageStage, MagentoCatalog, StateStore
 from kudos_sync.sync.progress import NoProgress, Progress
 from kudos_sync.sync.push import drift, drift_repair, drift_schedule, parking, products, taxonomy
+from kudos_sync.sync.push.adopt import SURVEY_CHUNK, adopt_found, bind_found, candidates, survey
 from kudos_sync.sync.push.context import Phases, PushContext, Tally
 from kudos_sync.sync.push.images import ImageExporter, diff_images
 from kudos_sync.sync.push.mappers import ProductMapper
-from kudos_sync.sync.push.results import PushPlan, PushResult
+from kudos_sync.sync.push.results import AdoptReport, PushPlan, PushResult
 from kudos_sync.sync.push.rows import PriceExporter, SpecialPriceExporter, StockExporter
 
 logger = logging.getLogger(__name__)
@@ -105,6 +109,9 @@ class PushSync:
         with BindingWriter(self.state) as writer:
             ctx = PushContext(self.config, self.magento, writer, self.deadline, self.progress, tally)
             product_bindings = bindings[BindingKind.PRODUCT]
+            # Look before creating: what the store already holds is bound, not created over.
+            adopt_found(ctx, desired, product_bindings, bindings[BindingKind.IMAGES])
+            phases.done("adopt")
             category_ids = taxonomy.ensure_categories(
                 ctx, desired, bindings[BindingKind.CATEGORY], product_bindings
             )
@@ -165,12 +172,39 @@ class PushSync:
         drift_repair.mark_for_repair(self.state, bindings, found.drifts)
         return found, self.run()
 
+    def adopt(self, apply: bool = False) -> AdoptReport:
+        """What the store already holds of the catalogue: matched, to create, conflicts by kind, and
+        how many of its products CI Office does not have (never touched). Reads only, unless `apply`:
+        then the matched products are bound (the caller holds the push lease), so the next push sends
+        them only their always-owned fields. Conflicts are parked by that push."""
+        desired, bindings, _ = self._read_with_state()
+        products_bound = bindings[BindingKind.PRODUCT]
+        found = survey(self.config, self.magento, desired, candidates(desired, products_bound), SURVEY_CHUNK)
+        in_store = set(products_bound) | set(found.found)
+        in_store |= {sku for sku, (kind, _) in found.conflicts.items() if kind != "url_key"}
+        foreign = max(0, self.magento.count_products() - len(in_store))
+        if apply:
+            with BindingWriter(self.state) as writer:
+                ctx = PushContext(self.config, self.magento, writer, self.deadline, self.progress, Tally())
+                bind_found(ctx, desired, products_bound, bindings[BindingKind.IMAGES], found)
+        return found.report(foreign)
+
     def plan(self) -> PushPlan:
         """What run() would do now, computed from the same diffs. Writes nothing anywhere and reads
-        nothing from Magento (unknown categories/options are listed as to be ensured)."""
+        nothing from Magento (unknown categories/options are listed as to be ensured), except for a
+        tenant that never pushed: then what the store already holds is surveyed (`adopt`)."""
         desired, bindings, _ = self._read_with_state()
         plan = PushPlan(problems=[parking.push_problem(p) for p in desired.problems])
         product_bindings = bindings[BindingKind.PRODUCT]
+        tally = Tally()
+        if not product_bindings:
+            found = survey(self.config, self.magento, desired, list(desired.products), SURVEY_CHUNK)
+            plan.adopt = found.report()
+            product_bindings = dict(product_bindings)
+            images = dict(bindings[BindingKind.IMAGES])
+            ctx = PushContext(self.config, self.magento, None, self.deadline, self.progress, tally)
+            bind_found(ctx, desired, product_bindings, images, found, save="nothing")
+            bindings = {**bindings, BindingKind.PRODUCT: product_bindings, BindingKind.IMAGES: images}
         categories = bindings[BindingKind.CATEGORY]
         plan.categories_to_ensure = sorted(
             set(taxonomy.needed_category_paths(self.config, desired, product_bindings)) - set(categories)
@@ -188,7 +222,7 @@ class PushSync:
         plan.enable, plan.disable = by_kind["enable"], by_kind["disable"]
         created = set(plan.create)
         present = set(desired.products)
-        ctx = PushContext(self.config, self.magento, None, self.deadline, self.progress, Tally())
+        ctx = PushContext(self.config, self.magento, None, self.deadline, self.progress, tally)
 
         prices, unchanged = PriceExporter(ctx, desired, bindings[BindingKind.PRICE], present).diff()
         plan.base_prices, plan.unchanged = sorted(prices), plan.unchanged + unchanged

@@ -14,6 +14,7 @@ class PushCounts(BaseModel):
     categories_created: int = 0
     options_created: int = 0
     products_created: int = 0
+    products_adopted: int = 0  # already in the store: bound, their on_create fields left as they are
     products_updated: int = 0
     products_enabled: int = 0
     products_disabled: int = 0
@@ -80,6 +81,27 @@ class PushResult(BaseModel):
         return dict(self.phase_seconds)
 
 
+type ConflictKind = Literal["type", "sku_spelling", "url_key", "unreadable"]
+
+
+class AdoptReport(BaseModel):
+    """What the store already holds of the catalogue: the SKUs to bind, to create, and the conflicts
+    left alone (by kind, each naming both sides). `foreign`: store products CI Office does not have."""
+
+    matched: list[str] = Field(default_factory=list)
+    to_create: list[str] = Field(default_factory=list)
+    conflicts: dict[ConflictKind, list[str]] = Field(default_factory=dict)  # kind -> "<sku>: <both sides>"
+    foreign: int | None = None  # None: not counted (a push run does not ask)
+    complete: bool = True  # False: the deadline stopped the survey; the rest is surveyed next time
+
+    def counts(self) -> dict[str, int]:
+        counts = {"matched": len(self.matched), "to_create": len(self.to_create)}
+        counts.update({f"conflict_{kind}": len(items) for kind, items in sorted(self.conflicts.items())})
+        if self.foreign is not None:
+            counts["foreign"] = self.foreign
+        return counts
+
+
 class PushPlan(BaseModel):
     """A dry run: what a push would do now. Nothing is written to Magento, S3 or the state store."""
 
@@ -98,10 +120,11 @@ class PushPlan(BaseModel):
     images: list[str] = Field(default_factory=list)  # skus whose image set would be synced
     problems: list[PushProblem] = Field(default_factory=list)
     unchanged: int = 0
+    adopt: AdoptReport | None = None  # a tenant that never pushed: what the store already holds
 
     def counts(self) -> dict[str, int]:
         """Sizes of every list, for a table."""
         return {
             name: len(value) if isinstance(value, list) else int(value)
-            for name, value in self.model_dump().items()
+            for name, value in self.model_dump(exclude={"adopt"}).items()
         }

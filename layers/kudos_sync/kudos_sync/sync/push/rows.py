@@ -3,8 +3,9 @@
 Each is the skeleton with its own diff and request shape: diff desired rows against the bindings ->
 write ahead a pending binding for each row about to change -> send batches, several in flight -> bind
 the rows Magento accepted -> park the rows it refused, with Magento's message. Ownership `on_create`
-sends a row only while nothing was confirmed for it yet, so a crash between the product's creation
-and its first price still sends it.
+sends a row only while nothing was confirmed for it yet and the product was not adopted from the
+store; a price, which the create itself carries, only for a product this run created (a run cut
+between the create and the price step must not overwrite a price the web team set meanwhile).
 """
 
 from abc import ABC, abstractmethod
@@ -73,10 +74,23 @@ class RowExporter(ABC):
 
     # ------------------------------------------------------------ the cycle
 
-    def may_send(self, binding: Binding | None) -> bool:
-        """`always`: every change; `on_create`: only while nothing was confirmed for this item; `never`."""
+    sent_with_create = False  # the product's create already carries this value (a new simple's price)
+
+    def may_send(self, key: str, binding: Binding | None) -> bool:
+        """`always`: every change; `never`; `on_create`: while a write of it is pending, or nothing was
+        confirmed for it yet and the product was not found in the store (adopted). A value the create
+        carries is sent only for a product created by this run: a run cut between the create and this
+        step must not overwrite what the web team set in between."""
         if self._ownership is Ownership.ON_CREATE:
-            return binding is None or binders.is_pending(binding)
+            if binders.is_pending(binding):
+                return True
+            sku = self.sku_of(key)
+            tally = self.ctx.tally
+            return (
+                binding is None
+                and sku not in tally.adopted
+                and (not self.sent_with_create or sku in tally.created)
+            )
         return self._ownership is Ownership.ALWAYS
 
     def diff(self) -> tuple[list[str], int]:
@@ -84,7 +98,7 @@ class RowExporter(ABC):
         unchanged = 0
         for key in self.desired_keys():
             binding = self.bindings.get(key)
-            if not self.wanted(key) or not self.may_send(binding):
+            if not self.wanted(key) or not self.may_send(key, binding):
                 continue
             if binding is not None and binding.in_step(self.fingerprint(key)):
                 unchanged += 1
@@ -138,6 +152,7 @@ class PriceExporter(RowExporter):
     stream = "prices"
     field = "price"
     ownership_of = "price"
+    sent_with_create = True
 
     def __init__(
         self, ctx: PushContext, desired: DesiredCatalogue, bindings: Mapping[str, Binding], present: set[str]
@@ -233,7 +248,7 @@ class SpecialPriceExporter(RowExporter):
         desired = self.desired
         for sku in sorted(self.present):
             binding = self.bindings.get(sku)
-            if sku in desired.held_specials or not self.may_send(binding):
+            if sku in desired.held_specials or not self.may_send(sku, binding):
                 continue
             product = desired.products.get(sku)
             if product is None or not product.sellable:

@@ -99,10 +99,13 @@ class _Categories:
 
     def find(self, name: str, resolved: Mapping[str, int]) -> int | None:
         if self._tree is None:
+            # Names compared as Magento compares them (a store's "Womens " is CI Office's "womens").
             nodes = self._magento.list_categories(self._root)
-            self._tree = {(node.parent_id, node.name): node.category_id for node in nodes}
+            self._tree = {}
+            for node in sorted(nodes, key=lambda n: n.category_id):  # the oldest of look-alikes wins
+                self._tree.setdefault((node.parent_id, _fold(node.name)), node.category_id)
         parent_id = self._parent_id(name, resolved)
-        return None if parent_id is None else self._tree.get((parent_id, name.rpartition("/")[2]))
+        return None if parent_id is None else self._tree.get((parent_id, _fold(name.rpartition("/")[2])))
 
     def create(self, name: str, resolved: Mapping[str, int]) -> int | None:
         parent_id = self._parent_id(name, resolved)
@@ -129,8 +132,12 @@ class _Options:
     def find(self, name: tuple[str, str], resolved: Mapping[tuple[str, str], int]) -> int | None:
         attribute, label = name
         if attribute not in self._listed:
-            self._listed[attribute] = self._magento.list_attribute_options(attribute)
-        return self._listed[attribute].get(label)
+            # Labels compared as Magento compares them: a store's "Navy" is CI Office's "NAVY".
+            listed = self._magento.list_attribute_options(attribute)
+            self._listed[attribute] = {}
+            for known, option_id in sorted(listed.items(), key=lambda item: item[1]):
+                self._listed[attribute].setdefault(_fold(known), option_id)
+        return self._listed[attribute].get(_fold(label))
 
     def create(self, name: tuple[str, str], resolved: Mapping[tuple[str, str], int]) -> int | None:
         return self._magento.add_attribute_option(*name)
@@ -138,6 +145,11 @@ class _Options:
     def problem(self, name: tuple[str, str], exc: RecordError) -> Problem:
         key = self.key(name)
         return Problem("products", key, name[0], f"option {key}: {exc}")
+
+
+def _fold(name: str) -> str:
+    """A category name or option label as Magento compares them: trimmed, case-insensitive."""
+    return name.strip().casefold()
 
 
 def needed_category_paths(
@@ -149,10 +161,12 @@ def needed_category_paths(
     if ownership is Ownership.ALWAYS:
         paths = desired.category_paths
     elif ownership is Ownership.ON_CREATE:
+        # New products, and creates whose outcome is unknown (resent as creates unless adopted).
         paths = {
             p.category_path
             for p in desired.products.values()
-            if p.category_path is not None and p.sku not in products
+            if p.category_path is not None
+            and (p.sku not in products or binders.pending_kind(products[p.sku]) == "create")
         }
     else:
         paths = set()
