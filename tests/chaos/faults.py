@@ -27,27 +27,45 @@ from typing import Any
 from botocore.exceptions import ClientError
 from sqlalchemy import Engine, event
 
+from tests.chaos.streams import StreamTracker
+
 # Fault kinds the harness reports besides the sandbox's own (sandbox.magento.FAULT_KINDS).
 SQL_KINDS: tuple[str, ...] = ("sql_cut", "sql_commit_lost", "sql_commit_ambiguous")
 DYNAMO_KINDS: tuple[str, ...] = ("dynamodb_throttle",)
-RUN_KINDS: tuple[str, ...] = ("deadline", "concurrent_run")
+RUN_KINDS: tuple[str, ...] = ("deadline", "concurrent_run", "lease_expiry_race")
+# What stores and databases do besides failing calls, planted by the scenario (scenario.py).
+DATA_KINDS: tuple[str, ...] = (
+    "late_document",  # committed late, stamped inside the overlap window (or exactly at its start)
+    "total_off_cent",  # Magento's grand total one cent off its rows: imported
+    "total_off",  # 0.02 to 1.00 off: parked
+    "negative_stock",
+    "fractional_stock",
+    "web_edit",  # the web team edits a field it owns (on_create / never)
+    "store_view_value",  # the web team sets a store-view value (a translated name)
+    "stock_movement",  # Magento deducts stock when an order ships
+)
 
 
 class FaultCounter:
     """Injected faults per kind, thread-safe (runs and the sandbox's threads report here)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tracker: StreamTracker | None = None) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        self.tracker = tracker or StreamTracker()
 
-    def add(self, kind: str, count: int = 1) -> None:
+    def add(self, kind: str, count: int = 1, stream: str | None = None) -> None:
+        """Count `count` faults of `kind`, on `stream` (default: where the run was last working)."""
         if count:
             with self._lock:
                 self._counts[kind] += count
+            for _ in range(count):
+                self.tracker.fault(kind, stream)
 
     def merge(self, counts: dict[str, int]) -> None:
-        for kind, count in counts.items():
-            self.add(kind, count)
+        """Counts the sandbox kept itself (its faults are put on streams as they happen)."""
+        with self._lock:
+            self._counts.update({kind: count for kind, count in counts.items() if count})
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
@@ -109,20 +127,24 @@ class CountdownDeadline:
 
 
 class GateClock:
-    """The first run of a concurrent pair: its second `now()` (taken inside the work, after the lease
-    was acquired) signals that the lease is held and waits until the rival run has finished."""
+    """The first run of a concurrent pair: its `pause_at`-th `now()` (the second is taken inside the
+    work, after the lease was acquired) signals that the lease is held and waits until the rival run
+    has finished. A later pause catches the run deeper in its work (another stream, mid-page)."""
 
-    def __init__(self, inner: SimClock, holding: threading.Event, rival_done: threading.Event) -> None:
+    def __init__(
+        self, inner: SimClock, holding: threading.Event, rival_done: threading.Event, pause_at: int = 2
+    ) -> None:
         self._inner = inner
         self._holding = holding
         self._rival_done = rival_done
+        self._pause_at = pause_at
         self._calls = 0
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
         with self._lock:
             self._calls += 1
-            second = self._calls == 2
+            second = self._calls == self._pause_at
         if second:
             self._holding.set()
             self._rival_done.wait(timeout=60)
@@ -159,12 +181,13 @@ class SqlFaults:
 
         @event.listens_for(engine, "before_cursor_execute")
         def _cut(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+            stream = faults._counter.tracker.statement(statement)
             if faults.rate <= 0 or not conn.in_transaction():
                 return
             if statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
                 return
             if faults._draw() < faults.rate:
-                faults._counter.add("sql_cut")
+                faults._counter.add("sql_cut", stream=stream)
                 # What sqlite3 says on a connection closed under it; SQLAlchemy treats it as a
                 # disconnect and invalidates the connection, losing the transaction.
                 raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
@@ -203,14 +226,15 @@ class DynamoThrottle:
         client.meta.events.register("before-call.dynamodb", self._hook)
         return client
 
-    def _hook(self, model: Any = None, **_: Any) -> None:
+    def _hook(self, model: Any = None, params: Any = None, **_: Any) -> None:
+        stream = self._counter.tracker.dynamo(params)
         if self.rate <= 0:
             return
         with self._lock:
             hit = self._rng.random() < self.rate
         if not hit:
             return
-        self._counter.add("dynamodb_throttle")
+        self._counter.add("dynamodb_throttle", stream=stream)
         operation = getattr(model, "name", "DynamoDB")
         response: Any = {
             "Error": {

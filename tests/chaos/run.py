@@ -1,12 +1,17 @@
 """The fault harness: `python -m tests.chaos.run --scenarios N --seed S` (`make chaos`).
 
-Runs N scenarios (scenario i has seed S*1_000_003 + i, so a run repeats for its seed), each with its
-own Magento sandbox, CI Office and state table on one local AWS, and ends with one line:
+Runs N scenarios, each with its own Magento sandbox, CI Office and state table on one local AWS.
+The first ones are the fixed catalogue (`CATALOGUE`: the same seeds and settings in every run, the
+shipped defaults first, chosen so that every fault kind meets every stream it can meet); the rest
+are random: scenario i has seed S*1_000_003 + i and, every third one, the shipped defaults, else
+settings drawn from what the settings allow (configs.py). A run repeats for its seed.
+
+It prints the configurations that ran, then one line:
 
     scenarios: N, faults: F, duplicates: D, lost: L, mismatches: M
 
-followed by the faults injected per kind and, for any scenario that failed a check, what failed.
-Exit status 0 when every scenario converged cleanly.
+followed by the faults injected per kind, the fault-by-stream table and, for any scenario that
+failed a check, what failed. Exit status 0 when every scenario converged cleanly.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import random
 import sys
 import tempfile
 import time
@@ -24,15 +30,71 @@ from pathlib import Path
 
 from sandbox.aws import LocalAws
 from sandbox.magento import FAULT_KINDS
-from tests.chaos.faults import DYNAMO_KINDS, RUN_KINDS, SQL_KINDS
-from tests.chaos.scenario import ScenarioResult, run_scenario
+from tests.chaos.configs import Configuration, randomised, shipped_defaults
+from tests.chaos.faults import DATA_KINDS, DYNAMO_KINDS, RUN_KINDS, SQL_KINDS
+from tests.chaos.scenario import FaultRates, ScenarioResult, run_scenario
+from tests.chaos.streams import PULL_STREAMS, STREAMS, StreamTracker
 from tests.chaos.world import patched_service
 
-ALL_KINDS: tuple[str, ...] = (*FAULT_KINDS, *SQL_KINDS, *DYNAMO_KINDS, *RUN_KINDS)
+ALL_KINDS: tuple[str, ...] = (*FAULT_KINDS, *SQL_KINDS, *DYNAMO_KINDS, *RUN_KINDS, *DATA_KINDS)
+# The streams each kind of fault can meet at all (the rest: that stream never does what fails).
+# CI Office is read once per push (styles carry prices and sales) and written only by the pull; only
+# the pull commits.
+STREAMS_OF: dict[str, tuple[str, ...]] = {
+    **{kind: STREAMS for kind in (*FAULT_KINDS, *DYNAMO_KINDS, *RUN_KINDS)},
+    "sql_cut": ("products", "stock", "images", *PULL_STREAMS),
+    "sql_commit_lost": PULL_STREAMS,
+    "sql_commit_ambiguous": PULL_STREAMS,
+    "late_document": PULL_STREAMS,
+    "total_off_cent": PULL_STREAMS,
+    "total_off": PULL_STREAMS,
+    "negative_stock": ("stock",),
+    "fractional_stock": ("stock",),
+    "stock_movement": ("stock",),
+    "web_edit": ("products", "prices"),
+    "store_view_value": ("products",),
+}
+CATALOGUE_SEED = 20_261_204  # the catalogue's scenarios do not change with --seed
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one scenario runs: its seed, the tenant's settings, and (catalogue) rounds and rates."""
+
+    seed: int
+    configuration: Configuration
+    rounds: int | None = None
+    rates: FaultRates | None = None
+
+
+def _drawn(name: str, seed: int) -> Configuration:
+    return randomised(random.Random(seed), name=name)
+
+
+# Heavier faults than a random scenario, and fewer rounds: a short run that still meets everything.
+_HARD = FaultRates(sandbox=0.3, sql=0.08, commit=0.5, dynamo=0.04)
+CATALOGUE: tuple[Plan, ...] = (
+    Plan(CATALOGUE_SEED + 0, shipped_defaults(), rounds=4, rates=_HARD),
+    Plan(CATALOGUE_SEED + 1, _drawn("catalogue-1", 1), rounds=4, rates=_HARD),
+    Plan(CATALOGUE_SEED + 2, _drawn("catalogue-2", 2), rounds=4, rates=_HARD),
+    Plan(CATALOGUE_SEED + 3, shipped_defaults(), rounds=4, rates=_HARD),
+    Plan(CATALOGUE_SEED + 4, _drawn("catalogue-4", 4), rounds=4, rates=_HARD),
+    Plan(CATALOGUE_SEED + 5, _drawn("catalogue-5", 5), rounds=4, rates=_HARD),
+)
 
 
 def scenario_seed(seed: int, index: int) -> int:
     return seed * 1_000_003 + index
+
+
+def plan_for(seed: int, index: int) -> Plan:
+    """Scenario `index` of a run with `seed`: a catalogue entry, or a random scenario."""
+    if index < len(CATALOGUE):
+        return CATALOGUE[index]
+    own = scenario_seed(seed, index)
+    if index % 3 == 0:
+        return Plan(own, shipped_defaults())
+    return Plan(own, _drawn(f"random-{index}", own))
 
 
 @dataclass
@@ -64,8 +126,25 @@ class Summary:
     def clean(self) -> bool:
         return all(r.clean for r in self.results)
 
+    def configurations(self) -> str:
+        names = Counter(r.configuration for r in self.results)
+        return "configurations: " + ", ".join(
+            name if count == 1 else f"{name} x{count}" for name, count in sorted(names.items())
+        )
+
+    @property
+    def streams(self) -> StreamTracker:
+        tracker = StreamTracker()
+        for result in self.results:
+            tracker.matrix.update(result.streams)
+        return tracker
+
+    def gaps(self) -> list[str]:
+        """(kind/stream) pairs that can meet and never did in this run."""
+        return self.streams.gaps(ALL_KINDS, STREAMS_OF)
+
     def report(self) -> list[str]:
-        lines = [self.line(), self.per_kind()]
+        lines = [self.configurations(), self.line(), self.per_kind()]
         runs: Counter[str] = Counter()
         for result in self.results:
             runs.update(result.runs)
@@ -75,6 +154,10 @@ class Summary:
         lines.append(
             f"unexpected exceptions: {errors}, scenarios not quiet: {unquiet}, seconds: {self.seconds:.1f}"
         )
+        lines.append("faults by stream:")
+        lines.extend(f"  {row}" for row in self.streams.table(ALL_KINDS))
+        gaps = self.gaps()
+        lines.append(f"kind/stream pairs never met: {', '.join(gaps) if gaps else 'none'}")
         for result in self.results:
             if result.clean:
                 continue
@@ -102,7 +185,16 @@ def run_chaos(
             aws = stack.enter_context(LocalAws())
         stack.enter_context(patched_service())
         for index in range(start, start + scenarios):
-            result = run_scenario(aws, Path(directory), index, scenario_seed(seed, index))
+            plan = plan_for(seed, index)
+            result = run_scenario(
+                aws,
+                Path(directory),
+                index,
+                plan.seed,
+                configuration=plan.configuration,
+                rounds=plan.rounds,
+                rates=plan.rates,
+            )
             summary.results.append(result)
             if progress is not None:
                 progress(result)
@@ -124,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mark = "ok" if result.clean else "FAILED"
         faults = sum(result.faults.values())
         print(
-            f"scenario {result.index} seed {result.seed}: {mark} ({faults} faults)",
+            f"scenario {result.index} seed {result.seed} {result.configuration}: {mark} ({faults} faults)",
             file=sys.stderr,
             flush=True,
         )

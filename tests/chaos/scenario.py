@@ -13,7 +13,7 @@ import traceback
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,20 +21,24 @@ from typing import Any
 from kudos_sync.ci_office import schema as s
 from kudos_sync.domain.errors import ConfigurationError, SyncError
 from kudos_sync.domain.state import Direction, RunRecord, RunStatus
-from kudos_sync.service import run_tenant
+from kudos_sync.service import LEASE_SECONDS, run_tenant
 from sqlalchemy import func, insert, select, update
 
 from sandbox.aws import LocalAws
 from sandbox.ci_office import demo_data
-from sandbox.magento.model import Customer, Order
+from sandbox.magento.model import Creditmemo, Customer, Invoice, Order, source_item_key
 from tests.chaos.checks import (
+    Expected,
     Findings,
+    Observed,
     Planted,
+    Settings,
     check_catalogue,
     check_ledger,
     check_parked,
     expected_catalogue,
 )
+from tests.chaos.configs import EXTRA_STORE_ID, Configuration, shipped_defaults
 from tests.chaos.faults import CountdownDeadline, GateClock, PlentyDeadline
 from tests.chaos.world import BRANCH_SOURCES, PAYMENT_MAPPING, UNMAPPED_PAYMENT, World, open_world
 
@@ -52,6 +56,19 @@ PUSH_WORK_SUFFIXES = (
     "_uploaded",
 )
 CATEGORY_PATHS = (*(c.path for c in demo_data.CATEGORIES), "Sale/Last Chance", "Womens/Dresses/Occasion")
+MAGENTO_TIME = "%Y-%m-%d %H:%M:%S"
+# A rival run starts this long after the first took its lease: past the lease's expiry.
+PAST_THE_LEASE = timedelta(seconds=LEASE_SECONDS) + timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class FaultRates:
+    """Chances per Magento request, per CI Office statement, per commit and per DynamoDB call."""
+
+    sandbox: float
+    sql: float
+    commit: float
+    dynamo: float
 
 
 @dataclass
@@ -64,6 +81,8 @@ class ScenarioResult:
     errors: list[str] = field(default_factory=list)  # exceptions that are not SyncErrors: bugs
     lease_violations: int = 0
     quiet: bool = True
+    configuration: str = "defaults"
+    streams: dict[tuple[str, str], int] = field(default_factory=dict)  # (fault kind, stream) -> count
 
     @property
     def clean(self) -> bool:
@@ -77,6 +96,8 @@ class Scenario:
         self.planted_parked: set[tuple[str, str]] = set()
         self.planted_styles: set[str] = set()
         self.planted_orders: set[int] = set()
+        self.planted_documents: set[tuple[str, int]] = set()  # ("invoice" | "credit memo", id): parked
+        self.observed = Observed()
         self.sold: set[str] = set()  # SKUs on an order: never removed from CI
         self.pending: dict[int, list[tuple[str, Decimal]]] = {}  # Magento invoice -> (sku, qty) not yet in CI
         self.open_orders: list[int] = []
@@ -91,16 +112,49 @@ class Scenario:
         """One scheduled run; under faults it may be cut by a deadline or meet a rival invocation."""
         mode = "normal"
         if faulty:
-            mode = self.rng.choices(("normal", "deadline", "concurrent"), weights=(6, 3, 2))[0]
+            mode = self.rng.choices(("normal", "deadline", "concurrent", "expired"), weights=(6, 3, 2, 1))[0]
+        self.world.streams.direction = direction.value
+        if direction is Direction.PUSH:
+            self.observed.remember(self.expected())
         try:
             if mode == "concurrent":
                 return self._run_concurrently(direction)
+            if mode == "expired":
+                return self._run_across_expiry(direction)
             deadline: Any = PlentyDeadline()
             if mode == "deadline":
                 deadline = CountdownDeadline(self.rng.randint(0, 6), self.world.counter)
             return self._run_one(direction, deadline, self.world.clock)
         finally:
             self.world.clock.advance(SCHEDULE)
+
+    def expected(self) -> Expected:
+        """What CI Office's rows call for now, by the documented rules (checks.py)."""
+        planted = frozenset(self.planted_styles)
+        today = self.world.clock.now().date()
+        return expected_catalogue(
+            self.world.ci, today, BRANCH_SOURCES, planted, self.world.configuration.safety_stock
+        )
+
+    def _run_across_expiry(self, direction: Direction) -> RunRecord | None:
+        """The first run stalls inside its work (a frozen container, a long GC pause) past its lease;
+        a second run takes the expired lease and finishes; then the first wakes up and goes on."""
+        holding, rival_done = threading.Event(), threading.Event()
+        first: list[RunRecord | None] = []
+        gate = GateClock(self.world.clock, holding, rival_done, pause_at=self.rng.randint(2, 8))
+        thread = threading.Thread(
+            target=lambda: first.append(self._run_one(direction, PlentyDeadline(), gate)), daemon=True
+        )
+        thread.start()
+        while not holding.is_set() and thread.is_alive():
+            holding.wait(0.01)
+        if holding.is_set():
+            self.world.counter.add("lease_expiry_race")
+            self.world.clock.advance(PAST_THE_LEASE)
+            self._run_one(direction, PlentyDeadline(), self.world.clock)
+        rival_done.set()
+        thread.join(timeout=120)
+        return first[0] if first else None
 
     def _run_one(self, direction: Direction, deadline: Any, clock: Any) -> RunRecord | None:
         world = self.world
@@ -233,7 +287,11 @@ class Scenario:
                     sku = rng.choice(self._skus_of(style))
                     branch = rng.choice(tuple(BRANCH_SOURCES))
                     if branch != "WEB" or not self._pending_qty(sku):
-                        demo_data.set_stock(engine, sku, branch, rng.randint(0, 15))
+                        quantity = Decimal(rng.randint(0, 15))
+                        if self.world.configuration.fractional_stock and rng.random() < 0.5:
+                            quantity += rng.choice((Decimal("0.5"), Decimal("0.25"), Decimal("0.999")))
+                            self.world.counter.add("fractional_stock", stream="stock")
+                        demo_data.set_stock(engine, sku, branch, quantity)
                 elif edit == "replace_image":
                     demo_data.replace_image(
                         engine, demo_data.pick_image(engine, rng.randrange(10**6), style_code=style)
@@ -280,8 +338,10 @@ class Scenario:
                 sku = rng.choice(self._skus_of(style))
                 if sku in self.sold:
                     continue
-                demo_data.set_stock(engine, sku, "WEB", -2)
-                self.planted_parked.add(("stock", f"{sku}@{BRANCH_SOURCES['WEB']}"))
+                branch = rng.choice(tuple(BRANCH_SOURCES))
+                demo_data.set_stock(engine, sku, branch, rng.choice((Decimal(-2), Decimal("-0.5"))))
+                self.world.counter.add("negative_stock", stream="stock")
+                self.planted_parked.add(("stock", f"{sku}@{BRANCH_SOURCES[branch]}"))
             elif kind == "duplicate_barcode":
                 skus = self._skus_of(style)
                 if len(skus) < 2:
@@ -438,10 +498,100 @@ class Scenario:
         return self.rng.choice(emails) if emails else f"guest{self.rng.randrange(10**6)}@example.net"
 
     def _invoice(self, order: Order) -> None:
-        invoice = self.world.sandbox.sales.invoice(order.entity_id)
-        self.pending[invoice.entity_id] = [
-            (line.sku, Decimal(line.qty)) for line in invoice.items if not line.is_child
-        ]
+        invoice = self.world.sandbox.sales.invoice(order.entity_id, created_at=self._stamp("invoice"))
+        lines = [(line.sku, Decimal(line.qty)) for line in invoice.items if not line.is_child]
+        self.pending[invoice.entity_id] = lines
+        if self._report_total_off(invoice):
+            self.planted_orders.add(order.entity_id)
+            return
+        self._ship(lines)
+
+    # ------------------------------------------------------------ what real stores do
+
+    def _stamp(self, kind: str) -> str | None:
+        """Sometimes a document committed late: stamped before the newest document of its kind, inside
+        the overlap window (rarely exactly at its start), so a pull may already have read past it."""
+        if self.rng.random() >= 0.2:
+            return None
+        store = self.world.sandbox.store
+        with store.lock:
+            documents: dict[int, Any] = dict(store.invoices if kind == "invoice" else store.creditmemos)
+        if not documents:
+            return None
+        newest = max(
+            datetime.strptime(d.created_at, MAGENTO_TIME).replace(tzinfo=UTC) for d in documents.values()
+        )
+        window = timedelta(minutes=self.world.configuration.overlap_minutes)
+        back = window if self.rng.random() < 0.2 else window * self.rng.uniform(0.05, 0.95)
+        self.world.counter.add("late_document", stream="invoices" if kind == "invoice" else "creditmemos")
+        return (newest - back).replace(microsecond=0).strftime(MAGENTO_TIME)
+
+    def _report_total_off(self, document: Invoice | Creditmemo) -> bool:
+        """Sometimes Magento reports a grand total off the document's rows: by one cent (imported as
+        Magento says), or by 0.02 to 1.00 (parked, naming the grand total). True when parked."""
+        if self.rng.random() >= 0.12:
+            return False
+        credit = isinstance(document, Creditmemo)
+        cents = 1 if self.rng.random() < 0.5 else self.rng.randint(2, 100)
+        offset = Decimal(cents) / 100 * self.rng.choice((1, -1))
+        self.world.total_offsets[("creditmemo" if credit else "invoice", document.entity_id)] = offset
+        stream = "creditmemos" if credit else "invoices"
+        if cents == 1:
+            self.world.counter.add("total_off_cent", stream=stream)
+            return False
+        self.world.counter.add("total_off", stream=stream)
+        self.planted_parked.add((stream, str(document.entity_id)))
+        self.planted_documents.add(("credit memo" if credit else "invoice", document.entity_id))
+        return True
+
+    def _ship(self, lines: list[tuple[str, Decimal]]) -> None:
+        """Magento deducts an order's quantities from the web source when it ships (MSI source
+        deduction), before CI Office has booked the sale; only where the push's last figure is in place,
+        so what the sale moves CI Office's figure to is what the next push sends."""
+        store, source = self.world.sandbox.store, BRANCH_SOURCES["WEB"]
+        wanted = self.expected().stock
+        with store.lock:
+            for sku, quantity in lines:
+                item = store.source_items.get(source_item_key(source, sku))
+                if item is None or Decimal(item.quantity) != wanted.get((sku, source)):
+                    continue
+                left = max(Decimal(0), Decimal(item.quantity) - quantity)
+                store.source_items[source_item_key(source, sku)] = item.model_copy(
+                    update={"quantity": left, "status": int(left > 0)}
+                )
+                self.world.counter.add("stock_movement", stream="stock")
+
+    def web_team_edits(self) -> None:
+        """The web team edits what it owns (fields owned `on_create` or `never`) on a few products, and
+        sets a store-view value (a translated name) on one."""
+        rng, store, config = self.rng, self.world.sandbox.store, self.world.configuration
+        editable = [f for f in ("name", "description", "price") if config.owns(f) != "always"]
+        with store.lock:
+            products = sorted(
+                (p for p in store.products.values() if not _style_of_any(p.sku, self.planted_styles)),
+                key=lambda p: p.sku,
+            )
+            if not products:
+                return
+            for product in rng.sample(products, min(len(products), rng.randint(0, 2))):
+                fields = [f for f in editable if f != "price" or product.type_id == "simple"]
+                if not fields:
+                    continue
+                attribute = rng.choice(fields)
+                value: Any = (
+                    Decimal(rng.randint(10, 99)) + Decimal("0.95")
+                    if attribute == "price"
+                    else f"{attribute.title()} by the web team {rng.randrange(10**4)}"
+                )
+                product.values[attribute] = value
+                self.observed.web_edits[(product.sku, attribute)] = value
+                self.world.counter.add("web_edit", stream="prices" if attribute == "price" else "products")
+            if rng.random() < 0.3:
+                product = rng.choice(products)
+                name = f"Ingoa {rng.randrange(10**4)}"
+                product.store_values.setdefault(EXTRA_STORE_ID, {})["name"] = name
+                self.observed.store_level[(EXTRA_STORE_ID, product.sku, "name")] = name
+                self.world.counter.add("store_view_value", stream="products")
 
     def settle_orders(self) -> None:
         """Invoice orders left open, and refund some invoiced ones (partly or wholly)."""
@@ -466,19 +616,29 @@ class Scenario:
                 item = rng.choice(priced)
                 items = {item.item_id: 1}
             try:
-                sales.refund(order_id, items, adjustment_positive=rng.choice((0, 0, 2)))
+                memo = sales.refund(
+                    order_id,
+                    items,
+                    adjustment_positive=rng.choice((0, 0, 2)),
+                    created_at=self._stamp("creditmemo"),
+                )
             except Exception:  # the sandbox refused (e.g. nothing left to refund): not our concern here
                 continue
+            self._report_total_off(memo)
 
     # ------------------------------------------------------------ the scenario
 
-    def play(self, rounds: int) -> bool:
+    def play(self, rounds: int, rates: FaultRates | None = None) -> bool:
         world, rng = self.world, self.rng
+        drawn = FaultRates(
+            sandbox=rng.uniform(0.08, 0.2),
+            sql=rng.uniform(0.02, 0.08),
+            commit=rng.uniform(0.3, 0.6),
+            dynamo=rng.uniform(0.005, 0.03),
+        )
+        rates = rates or drawn
         world.faults_on(
-            sandbox_rate=rng.uniform(0.08, 0.2),
-            sql_rate=rng.uniform(0.02, 0.08),
-            commit_rate=rng.uniform(0.3, 0.6),
-            dynamo_rate=rng.uniform(0.005, 0.03),
+            sandbox_rate=rates.sandbox, sql_rate=rates.sql, commit_rate=rates.commit, dynamo_rate=rates.dynamo
         )
         plant_round = rng.randrange(rounds)
         for round_no in range(rounds):
@@ -487,6 +647,7 @@ class Scenario:
             if round_no == plant_round:
                 self.plant_bad_records()
             self.run(Direction.PUSH, faulty=True)
+            self.web_team_edits()
             self.make_sales(rng.randint(2, 5), plant=round_no == plant_round)
             self.settle_orders()
             self.run(Direction.PULL, faulty=True)
@@ -504,16 +665,25 @@ class Scenario:
         world = self.world
         findings = Findings()
         planted = Planted(
-            frozenset(self.planted_parked), frozenset(self.planted_styles), frozenset(self.planted_orders)
+            frozenset(self.planted_parked),
+            frozenset(self.planted_styles),
+            frozenset(self.planted_orders),
+            frozenset(self.planted_documents),
         )
+        config = world.configuration
         # The last push ran a schedule interval ago: use its day for sales that start or end.
         today = (world.clock.now() - SCHEDULE * 2).date()
-        expected = expected_catalogue(world.ci, today, BRANCH_SOURCES, planted.styles)
-        check_catalogue(world.sandbox.store, expected, findings)
+        expected = expected_catalogue(world.ci, today, BRANCH_SOURCES, planted.styles, config.safety_stock)
+        settings = Settings(dict(config.ownership), tuple(config.store_ids))
+        check_catalogue(world.sandbox.store, expected, findings, settings=settings, observed=self.observed)
         check_ledger(world.sandbox.store, world.ci, PAYMENT_MAPPING, planted, initial_customers, findings)
         parked = [(r.stream, r.key, r.reason) for r in world.clean_state().list_parked()]
         check_parked(parked, planted, findings)
         return findings
+
+
+def _style_of_any(sku: str, styles: set[str]) -> bool:
+    return any(sku == code or sku.startswith(f"{code}-") for code in styles)
 
 
 def _push_quiet(record: RunRecord | None) -> bool:
@@ -539,16 +709,22 @@ def run_scenario(
     index: int,
     seed: int,
     inspect: Callable[[Scenario, set[str]], None] | None = None,
+    configuration: Configuration | None = None,
+    rounds: int | None = None,
+    rates: FaultRates | None = None,
 ) -> ScenarioResult:
-    """Play one scenario and check it; `inspect` (tests) sees the scenario before its world closes."""
+    """Play one scenario and check it; `inspect` (tests) sees the scenario before its world closes.
+    `configuration`: the tenant's settings (default: the shipped defaults); `rounds`: default 5-8."""
+    configuration = configuration or shipped_defaults()
     rng = random.Random(seed)
     skus = rng.randint(20, 40)
-    rounds = rng.randint(5, 8)
-    with open_world(aws, directory, index, seed, skus) as world:
+    drawn_rounds = rng.randint(5, 8)
+    rounds = rounds or drawn_rounds
+    with open_world(aws, directory, index, seed, skus, configuration) as world:
         with world.ci.connect() as conn:
             initial_customers = set(conn.scalars(select(s.customers.c.code)))
         scenario = Scenario(world, rng)
-        quiet = scenario.play(rounds)
+        quiet = scenario.play(rounds, rates)
         findings = scenario.check(initial_customers)
         if not quiet:
             findings.details.append("did not go quiet within the fault-free cycles")
@@ -563,4 +739,6 @@ def run_scenario(
             errors=scenario.errors,
             lease_violations=scenario.lease_violations,
             quiet=quiet,
+            configuration=configuration.describe(),
+            streams=dict(world.streams.matrix),
         )
