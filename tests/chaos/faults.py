@@ -126,25 +126,72 @@ class CountdownDeadline:
             return 0.0
 
 
+class StreamDeadline:
+    """A Lambda deadline that runs out once the run is working on `stream` (the catalogue's aimed
+    deadline: every stream meets a deadline, not only the first ones)."""
+
+    def __init__(self, stream: str, counter: FaultCounter) -> None:
+        self._stream = stream
+        self._counter = counter
+        self.reached = False
+
+    def remaining_seconds(self) -> float:
+        if not self.reached and self._counter.tracker.current != self._stream:
+            return 10_000.0
+        if not self.reached:
+            self.reached = True
+            self._counter.add("deadline", stream=self._stream)
+        return 0.0
+
+
+class GateDeadline:
+    """The first run of an aimed pair: it pauses at a deadline check (taken before every chunk, page
+    and document) once `when()` holds, signals that it holds the lease, and waits for the rival."""
+
+    def __init__(
+        self, holding: threading.Event, rival_done: threading.Event, when: Callable[[], bool]
+    ) -> None:
+        self._holding = holding
+        self._rival_done = rival_done
+        self._when = when
+        self._paused = False
+
+    def remaining_seconds(self) -> float:
+        if not self._paused and self._when():
+            self._paused = True
+            self._holding.set()
+            self._rival_done.wait(timeout=60)
+        return 10_000.0
+
+
 class GateClock:
     """The first run of a concurrent pair: its `pause_at`-th `now()` (the second is taken inside the
     work, after the lease was acquired) signals that the lease is held and waits until the rival run
     has finished. A later pause catches the run deeper in its work (another stream, mid-page)."""
 
     def __init__(
-        self, inner: SimClock, holding: threading.Event, rival_done: threading.Event, pause_at: int = 2
+        self,
+        inner: SimClock,
+        holding: threading.Event,
+        rival_done: threading.Event,
+        pause_at: int = 2,
+        when: Callable[[], bool] | None = None,
     ) -> None:
         self._inner = inner
         self._holding = holding
         self._rival_done = rival_done
         self._pause_at = pause_at
+        self._when = when  # pause at the first call from `pause_at` on where this holds (aimed races)
+        self._paused = False
         self._calls = 0
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
         with self._lock:
             self._calls += 1
-            second = self._calls == self._pause_at
+            second = not self._paused and self._calls >= self._pause_at
+            second = second and (self._when() if self._when is not None else self._calls == self._pause_at)
+            self._paused = self._paused or second
         if second:
             self._holding.set()
             self._rival_done.wait(timeout=60)
@@ -181,12 +228,11 @@ class SqlFaults:
 
         @event.listens_for(engine, "before_cursor_execute")
         def _cut(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-            stream = faults._counter.tracker.statement(statement)
-            if faults.rate <= 0 or not conn.in_transaction():
+            tracker = faults._counter.tracker
+            stream = tracker.statement(statement)
+            if not conn.in_transaction() or statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
                 return
-            if statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
-                return
-            if faults._draw() < faults.rate:
+            if tracker.aimed("sql_cut", stream) or (faults.rate > 0 and faults._draw() < faults.rate):
                 faults._counter.add("sql_cut", stream=stream)
                 # What sqlite3 says on a connection closed under it; SQLAlchemy treats it as a
                 # disconnect and invalidates the connection, losing the transaction.
@@ -196,8 +242,10 @@ class SqlFaults:
         original_commit: Callable[[Any], None] = dialect.do_commit
 
         def do_commit(dbapi_connection: Any) -> None:
-            if faults.commit_rate > 0 and faults._draw() < faults.commit_rate:
-                kind = faults._next_commit_kind()
+            tracker = faults._counter.tracker
+            aimed = [k for k in SQL_KINDS[1:] if tracker.aimed(k, tracker.current)]
+            if aimed or (faults.commit_rate > 0 and faults._draw() < faults.commit_rate):
+                kind = aimed[0] if aimed else faults._next_commit_kind()
                 faults._counter.add(kind)
                 if kind == "sql_commit_lost":
                     dbapi_connection.rollback()
@@ -227,11 +275,15 @@ class DynamoThrottle:
         return client
 
     def _hook(self, model: Any = None, params: Any = None, **_: Any) -> None:
-        stream = self._counter.tracker.dynamo(params)
-        if self.rate <= 0:
+        tracker = self._counter.tracker
+        stream = tracker.dynamo(params) or tracker.current
+        if tracker.aimed("dynamodb_throttle", stream):
+            hit = True
+        elif self.rate <= 0:
             return
-        with self._lock:
-            hit = self._rng.random() < self.rate
+        else:
+            with self._lock:
+                hit = self._rng.random() < self.rate
         if not hit:
             return
         self._counter.add("dynamodb_throttle", stream=stream)

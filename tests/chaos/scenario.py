@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import traceback
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -39,7 +39,7 @@ from tests.chaos.checks import (
     expected_catalogue,
 )
 from tests.chaos.configs import EXTRA_STORE_ID, Configuration, shipped_defaults
-from tests.chaos.faults import CountdownDeadline, GateClock, PlentyDeadline
+from tests.chaos.faults import CountdownDeadline, GateClock, GateDeadline, PlentyDeadline, StreamDeadline
 from tests.chaos.world import BRANCH_SOURCES, PAYMENT_MAPPING, UNMAPPED_PAYMENT, World, open_world
 
 SCHEDULE = timedelta(minutes=17)  # one scheduled interval, and longer than a lease (960 s)
@@ -57,6 +57,12 @@ PUSH_WORK_SUFFIXES = (
 )
 CATEGORY_PATHS = (*(c.path for c in demo_data.CATEGORIES), "Sale/Last Chance", "Womens/Dresses/Occasion")
 MAGENTO_TIME = "%Y-%m-%d %H:%M:%S"
+# How a run meets each run-level fault kind (when the catalogue aims one at a stream).
+RUN_MODES: dict[str, str] = {
+    "deadline": "deadline",
+    "concurrent_run": "concurrent",
+    "lease_expiry_race": "expired",
+}
 # A rival run starts this long after the first took its lease: past the lease's expiry.
 PAST_THE_LEASE = timedelta(seconds=LEASE_SECONDS) + timedelta(minutes=1)
 
@@ -97,6 +103,7 @@ class Scenario:
         self.planted_styles: set[str] = set()
         self.planted_orders: set[int] = set()
         self.planted_documents: set[tuple[str, int]] = set()  # ("invoice" | "credit memo", id): parked
+        self.shipped: dict[int, Counter[str]] = defaultdict(Counter)  # order -> what Magento deducted
         self.observed = Observed()
         self.sold: set[str] = set()  # SKUs on an order: never removed from CI
         self.pending: dict[int, list[tuple[str, Decimal]]] = {}  # Magento invoice -> (sku, qty) not yet in CI
@@ -110,20 +117,28 @@ class Scenario:
 
     def run(self, direction: Direction, *, faulty: bool) -> RunRecord | None:
         """One scheduled run; under faults it may be cut by a deadline or meet a rival invocation."""
-        mode = "normal"
+        mode, target = "normal", None
+        tracker = self.world.streams
         if faulty:
-            mode = self.rng.choices(("normal", "deadline", "concurrent", "expired"), weights=(6, 3, 2, 1))[0]
-        self.world.streams.direction = direction.value
+            mode = self.rng.choices(("normal", "deadline", "concurrent", "expired"), weights=(6, 3, 2, 2))[0]
+            aimed = tracker.aimed_stream(tuple(RUN_MODES), direction.value, self.rng)
+            if aimed is not None:
+                mode, target = RUN_MODES[aimed[0]], aimed[1]
+        tracker.direction = direction.value
         if direction is Direction.PUSH:
             self.observed.remember(self.expected())
         try:
             if mode == "concurrent":
-                return self._run_concurrently(direction)
+                return self._run_concurrently(direction, target)
             if mode == "expired":
-                return self._run_across_expiry(direction)
+                return self._run_across_expiry(direction, target)
             deadline: Any = PlentyDeadline()
-            if mode == "deadline":
-                deadline = CountdownDeadline(self.rng.randint(0, 6), self.world.counter)
+            if mode == "deadline" and target is not None:
+                deadline = StreamDeadline(target, self.world.counter)
+            elif mode == "deadline":
+                # Mostly early in the run; sometimes deep into it (a later stream, a later page).
+                checks = self.rng.randint(0, 6) if self.rng.random() < 0.6 else self.rng.randint(7, 80)
+                deadline = CountdownDeadline(checks, self.world.counter)
             return self._run_one(direction, deadline, self.world.clock)
         finally:
             self.world.clock.advance(SCHEDULE)
@@ -136,14 +151,24 @@ class Scenario:
             self.world.ci, today, BRANCH_SOURCES, planted, self.world.configuration.safety_stock
         )
 
-    def _run_across_expiry(self, direction: Direction) -> RunRecord | None:
+    def _gate(
+        self, holding: threading.Event, rival_done: threading.Event, target: str | None, pause_at: int
+    ) -> tuple[Any, Any]:
+        """The first run's (clock, deadline): it pauses inside the work at its `pause_at`-th clock
+        reading, or at a deadline check on `target`'s stream when one is aimed."""
+        if target is None:
+            return GateClock(self.world.clock, holding, rival_done, pause_at=pause_at), PlentyDeadline()
+        tracker = self.world.streams
+        return self.world.clock, GateDeadline(holding, rival_done, lambda: tracker.current == target)
+
+    def _run_across_expiry(self, direction: Direction, target: str | None = None) -> RunRecord | None:
         """The first run stalls inside its work (a frozen container, a long GC pause) past its lease;
         a second run takes the expired lease and finishes; then the first wakes up and goes on."""
         holding, rival_done = threading.Event(), threading.Event()
         first: list[RunRecord | None] = []
-        gate = GateClock(self.world.clock, holding, rival_done, pause_at=self.rng.randint(2, 8))
+        clock, deadline = self._gate(holding, rival_done, target, self.rng.randint(2, 8))
         thread = threading.Thread(
-            target=lambda: first.append(self._run_one(direction, PlentyDeadline(), gate)), daemon=True
+            target=lambda: first.append(self._run_one(direction, deadline, clock)), daemon=True
         )
         thread.start()
         while not holding.is_set() and thread.is_alive():
@@ -178,14 +203,14 @@ class Scenario:
         self.runs[f"{direction.value}:{record.status.value}"] += 1
         return record
 
-    def _run_concurrently(self, direction: Direction) -> RunRecord | None:
+    def _run_concurrently(self, direction: Direction, target: str | None = None) -> RunRecord | None:
         """Two invocations of one tenant and direction at once: the second starts while the first
         holds the lease (it is paused inside its work) and must back off."""
         holding, rival_done = threading.Event(), threading.Event()
         first: list[RunRecord | None] = []
-        gate = GateClock(self.world.clock, holding, rival_done)
+        clock, deadline = self._gate(holding, rival_done, target, 2)
         thread = threading.Thread(
-            target=lambda: first.append(self._run_one(direction, PlentyDeadline(), gate)), daemon=True
+            target=lambda: first.append(self._run_one(direction, deadline, clock)), daemon=True
         )
         thread.start()
         while not holding.is_set() and thread.is_alive():
@@ -326,6 +351,9 @@ class Scenario:
             ("null_price", "negative_stock", "duplicate_barcode", "bad_image", "huge_image"),
             k=rng.randint(1, 3),
         )
+        if self.world.configuration.owns("images") != "always":
+            # Images the web team owns are never read again once a product has some: nothing to park.
+            kinds = [kind for kind in kinds if kind not in ("bad_image", "huge_image")]
         for kind in kinds:
             styles = self._styles()
             if len(styles) < 3:
@@ -504,14 +532,16 @@ class Scenario:
         if self._report_total_off(invoice):
             self.planted_orders.add(order.entity_id)
             return
-        self._ship(lines)
+        self._ship(order.entity_id, lines)
 
     # ------------------------------------------------------------ what real stores do
 
     def _stamp(self, kind: str) -> str | None:
         """Sometimes a document committed late: stamped before the newest document of its kind, inside
         the overlap window (rarely exactly at its start), so a pull may already have read past it."""
-        if self.rng.random() >= 0.2:
+        stream = "invoices" if kind == "invoice" else "creditmemos"
+        drawn = self.rng.random() < 0.2
+        if not (drawn or self.world.streams.aimed("late_document", stream)):
             return None
         store = self.world.sandbox.store
         with store.lock:
@@ -523,19 +553,24 @@ class Scenario:
         )
         window = timedelta(minutes=self.world.configuration.overlap_minutes)
         back = window if self.rng.random() < 0.2 else window * self.rng.uniform(0.05, 0.95)
-        self.world.counter.add("late_document", stream="invoices" if kind == "invoice" else "creditmemos")
+        self.world.counter.add("late_document", stream=stream)
         return (newest - back).replace(microsecond=0).strftime(MAGENTO_TIME)
 
     def _report_total_off(self, document: Invoice | Creditmemo) -> bool:
         """Sometimes Magento reports a grand total off the document's rows: by one cent (imported as
         Magento says), or by 0.02 to 1.00 (parked, naming the grand total). True when parked."""
-        if self.rng.random() >= 0.12:
-            return False
         credit = isinstance(document, Creditmemo)
+        stream = "creditmemos" if credit else "invoices"
+        tracker = self.world.streams
+        drawn = self.rng.random() < 0.12
+        cent, off = tracker.aimed("total_off_cent", stream), tracker.aimed("total_off", stream)
+        if not (drawn or cent or off):
+            return False
         cents = 1 if self.rng.random() < 0.5 else self.rng.randint(2, 100)
+        if cent or off:
+            cents = 1 if cent else max(2, cents)
         offset = Decimal(cents) / 100 * self.rng.choice((1, -1))
         self.world.total_offsets[("creditmemo" if credit else "invoice", document.entity_id)] = offset
-        stream = "creditmemos" if credit else "invoices"
         if cents == 1:
             self.world.counter.add("total_off_cent", stream=stream)
             return False
@@ -544,7 +579,7 @@ class Scenario:
         self.planted_documents.add(("credit memo" if credit else "invoice", document.entity_id))
         return True
 
-    def _ship(self, lines: list[tuple[str, Decimal]]) -> None:
+    def _ship(self, order_id: int, lines: list[tuple[str, Decimal]]) -> None:
         """Magento deducts an order's quantities from the web source when it ships (MSI source
         deduction), before CI Office has booked the sale; only where the push's last figure is in place,
         so what the sale moves CI Office's figure to is what the next push sends."""
@@ -556,10 +591,31 @@ class Scenario:
                 if item is None or Decimal(item.quantity) != wanted.get((sku, source)):
                     continue
                 left = max(Decimal(0), Decimal(item.quantity) - quantity)
-                store.source_items[source_item_key(source, sku)] = item.model_copy(
-                    update={"quantity": left, "status": int(left > 0)}
-                )
+                self._move_stock(sku, left)
+                self.shipped[order_id][sku] += Decimal(item.quantity) - left
                 self.world.counter.add("stock_movement", stream="stock")
+
+    def _return_to_stock(self, memo: Creditmemo) -> None:
+        """A credit memo with "Return to Stock" puts back in Magento what its shipment took, as CI
+        Office puts the refunded quantities back on its shelf (`credit_note_returns_stock`)."""
+        store, source = self.world.sandbox.store, BRANCH_SOURCES["WEB"]
+        shipped = self.shipped.get(memo.order_id)
+        if not shipped:
+            return
+        with store.lock:
+            for line in memo.items:
+                given = min(Decimal(line.qty), shipped.get(line.sku, Decimal(0)))
+                item = store.source_items.get(source_item_key(source, line.sku))
+                if line.is_child or given <= 0 or item is None:
+                    continue
+                shipped[line.sku] -= given
+                self._move_stock(line.sku, Decimal(item.quantity) + given)
+                self.world.counter.add("stock_movement", stream="stock")
+
+    def _move_stock(self, sku: str, quantity: Decimal) -> None:
+        store, key = self.world.sandbox.store, source_item_key(BRANCH_SOURCES["WEB"], sku)
+        item = store.source_items[key]
+        store.source_items[key] = item.model_copy(update={"quantity": quantity, "status": int(quantity > 0)})
 
     def web_team_edits(self) -> None:
         """The web team edits what it owns (fields owned `on_create` or `never`) on a few products, and
@@ -624,11 +680,16 @@ class Scenario:
                 )
             except Exception:  # the sandbox refused (e.g. nothing left to refund): not our concern here
                 continue
-            self._report_total_off(memo)
+            if not self._report_total_off(memo):
+                self._return_to_stock(memo)
 
     # ------------------------------------------------------------ the scenario
 
-    def play(self, rounds: int, rates: FaultRates | None = None) -> bool:
+    def play(
+        self, rounds: int, rates: tuple[FaultRates, ...] = (), aims: tuple[tuple[str, str], ...] = ()
+    ) -> bool:
+        """`rates`: the fault rates of each round in turn (cycled); default one draw for all rounds.
+        `aims`: (kind, stream) pairs injected at their first chance during the faulty rounds."""
         world, rng = self.world, self.rng
         drawn = FaultRates(
             sandbox=rng.uniform(0.08, 0.2),
@@ -636,12 +697,14 @@ class Scenario:
             commit=rng.uniform(0.3, 0.6),
             dynamo=rng.uniform(0.005, 0.03),
         )
-        rates = rates or drawn
-        world.faults_on(
-            sandbox_rate=rates.sandbox, sql_rate=rates.sql, commit_rate=rates.commit, dynamo_rate=rates.dynamo
-        )
+        rates = rates or (drawn,)
         plant_round = rng.randrange(rounds)
+        world.streams.aims.update(aims)
         for round_no in range(rounds):
+            now = rates[round_no % len(rates)]
+            world.faults_on(
+                sandbox_rate=now.sandbox, sql_rate=now.sql, commit_rate=now.commit, dynamo_rate=now.dynamo
+            )
             if round_no:
                 self.edit_catalogue(rng.randint(3, 8))
             if round_no == plant_round:
@@ -651,6 +714,7 @@ class Scenario:
             self.make_sales(rng.randint(2, 5), plant=round_no == plant_round)
             self.settle_orders()
             self.run(Direction.PULL, faulty=True)
+        world.streams.aims.clear()
         world.collect_sandbox_faults()
         world.faults_off()
         self.settle_orders()
@@ -711,7 +775,8 @@ def run_scenario(
     inspect: Callable[[Scenario, set[str]], None] | None = None,
     configuration: Configuration | None = None,
     rounds: int | None = None,
-    rates: FaultRates | None = None,
+    rates: tuple[FaultRates, ...] = (),
+    aims: tuple[tuple[str, str], ...] = (),
 ) -> ScenarioResult:
     """Play one scenario and check it; `inspect` (tests) sees the scenario before its world closes.
     `configuration`: the tenant's settings (default: the shipped defaults); `rounds`: default 5-8."""
@@ -724,7 +789,7 @@ def run_scenario(
         with world.ci.connect() as conn:
             initial_customers = set(conn.scalars(select(s.customers.c.code)))
         scenario = Scenario(world, rng)
-        quiet = scenario.play(rounds, rates)
+        quiet = scenario.play(rounds, rates, aims)
         findings = scenario.check(initial_customers)
         if not quiet:
             findings.details.append("did not go quiet within the fault-free cycles")

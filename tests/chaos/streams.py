@@ -8,6 +8,7 @@ flight that is approximate, which is all a coverage table needs.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -90,6 +91,9 @@ class StreamTracker:
         self.direction = "push"
         self._current = {"push": "products", "pull": "invoices"}
         self.matrix: Counter[tuple[str, str]] = Counter()
+        # (kind, stream) pairs to inject at the first chance, each once: how the fixed catalogue makes
+        # sure that every kind meets every stream. Empty outside the faulty rounds.
+        self.aims: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------ where the run is
 
@@ -106,7 +110,27 @@ class StreamTracker:
 
     def fault(self, kind: str, stream: str | None = None) -> None:
         with self._lock:
-            self.matrix[(kind, stream or self.current)] += 1
+            pair = (kind, stream or self.current)
+            self.matrix[pair] += 1
+            self.aims.discard(pair)
+
+    def aimed(self, kind: str, stream: str | None) -> bool:
+        """True when a `kind` fault is to be injected on `stream` now (it is disarmed once counted)."""
+        return stream is not None and (kind, stream) in self.aims
+
+    def aimed_stream(
+        self, kinds: tuple[str, ...], direction: str, rng: random.Random
+    ) -> tuple[str, str] | None:
+        """One armed (kind, stream) among `kinds` on a stream of `direction`, drawn (so one that a run
+        cannot reach this time does not hold up the others), or None."""
+        streams = PULL_STREAMS if direction == "pull" else PUSH_STREAMS
+        armed = sorted((k, s) for k, s in self.aims if k in kinds and s in streams)
+        return rng.choice(armed) if armed else None
+
+    def route_stream(self) -> str | None:
+        """The stream of the request this thread is serving (the sandbox's side)."""
+        route = getattr(self._local, "route", "")
+        return _first(route, _ROUTES) or (self.current if self.direction == "pull" else None)
 
     # ------------------------------------------------------------ what each injector hit
 
@@ -118,9 +142,10 @@ class StreamTracker:
         return stream
 
     def statement(self, statement: str) -> str | None:
-        stream = _first(statement, _TABLES)
-        if stream is None and "stock_on_hand" in statement:
-            stream = "stock" if self.direction == "push" else self.current
+        if "stock_on_hand" in statement:  # read by the push (stock), written by the pull (its documents)
+            stream: str | None = "stock" if self.direction == "push" else self.current
+        else:
+            stream = _first(statement, _TABLES)
         self.touch(stream)
         return stream
 
@@ -151,6 +176,23 @@ class StreamTracker:
                 return getattr(inner, name)
 
         app.stats = _TrackingStats()
+        faults = app.faults
+
+        class _AimedFaults:
+            """The sandbox's seeded fault draw, preceded by the armed pairs for this request's stream."""
+
+            def draw(self, method: str) -> str | None:
+                stream = tracker.route_stream()
+                for kind in faults.kinds:
+                    if tracker.aimed(kind, stream) and (kind != "deadlock" or method != "GET"):
+                        return str(kind)
+                result: str | None = faults.draw(method)
+                return result
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(faults, name)
+
+        app.faults = _AimedFaults()
 
     def table(self, kinds: tuple[str, ...]) -> list[str]:
         """The fault-by-stream table as text lines (kinds down, streams across)."""

@@ -8,7 +8,12 @@ fields; a web-team edit made in between is overwritten. This test fails until th
 leaves on_create fields alone for a product that is already in Magento.
 """
 
+import contextlib
+from decimal import Decimal
+
 from tests.fakes.catalogue import style
+from tests.fakes.magento_catalog import FakeCrashError
+from tests.unit.test_push import Harness, make_config
 from tests.unit.test_push_write_ahead import harness, push_with_binding_save_throttled
 
 
@@ -26,3 +31,24 @@ def test_given_a_create_whose_confirmation_was_lost_when_the_web_team_renames_it
 
     assert result.status == "succeeded"
     assert h.magento.products[sku].name == "Ceramic Mug, 350 ml"
+
+
+def test_given_a_run_cut_between_create_and_price_when_the_web_team_sets_the_price_then_it_stays() -> None:
+    """Found by the fault harness (`--scenarios 6 --seed 3`, scenario 4, price owned on_create): the
+    price goes with the create, the run ends before the price step, the web team sets its own price,
+    and the next run's first price write overwrites it."""
+    sku = "MUG-1"
+    for writes in range(1, 12):
+        h = Harness([style("MUG", "Coffee Mug")], make_config(field_ownership={"price": "on_create"}))
+        h.magento.crash_after = writes
+        with contextlib.suppress(FakeCrashError):
+            h.push()
+        if sku in h.magento.products and not h.magento.base_prices:
+            break
+    else:
+        raise AssertionError("no run ended between the create and the price step")
+    h.magento.base_prices[(sku, 0)] = Decimal("9.99")  # the web team's price
+
+    h.push_until_done()
+
+    assert h.magento.base_prices[(sku, 0)] == Decimal("9.99")
