@@ -11,6 +11,9 @@ leaves on_create fields alone for a product that is already in Magento.
 import contextlib
 from decimal import Decimal
 
+from kudos_sync.domain.state import BindingKind
+from kudos_sync.sync.push import PENDING
+
 from tests.fakes.catalogue import style
 from tests.fakes.magento_catalog import FakeCrashError
 from tests.unit.test_push import Harness, make_config
@@ -52,3 +55,26 @@ def test_given_a_run_cut_between_create_and_price_when_the_web_team_sets_the_pri
     h.push_until_done()
 
     assert h.magento.base_prices[(sku, 0)] == Decimal("9.99")
+
+
+def test_given_categories_on_create_when_a_create_is_resent_then_it_keeps_its_category_not_parked() -> None:
+    """Found by the fault harness (`--scenarios 6 --seed 3`, scenario 4, categories owned on_create):
+    a create whose outcome was unknown is resent, but only products without any binding have their
+    category looked up, so the resent create is parked: `category 'Womens/Jackets' is not in Magento`."""
+    config = make_config(field_ownership={"categories": "on_create"})
+    for writes in range(1, 12):
+        h = Harness([style("MUG", "Coffee Mug", category="Kitchen/Mugs")], config)
+        h.magento.crash_after = writes
+        with contextlib.suppress(FakeCrashError):
+            h.push()
+        binding = h.bindings(BindingKind.PRODUCT).get("MUG-1")
+        if binding is not None and binding.fingerprint.startswith(PENDING):
+            break
+    else:
+        raise AssertionError("no run ended with the create pending")
+
+    result = h.push_until_done()
+
+    assert result.status == "succeeded"
+    assert not h.parked()
+    assert {h.magento.category_path(c) for c in h.magento.products["MUG-1"].category_ids} == {"Kitchen/Mugs"}
