@@ -113,3 +113,17 @@ def randomised(rng: random.Random, name: str = "random") -> Configuration:
         store_ids=rng.choice(STORE_ID_CHOICES),
         fractional_stock=rng.random() < 0.6,
     )
+
+
+def every_field_always(rng: random.Random) -> Configuration:
+    """The harness's settings before configurations: one request at a time, small batches and pages,
+    every field owned `always` (used by the bad-input and secrets suites that build a chaos world)."""
+    return Configuration(
+        name="every-field-always",
+        batch_size=rng.choice((4, 7, 10, 20)),
+        page_size=rng.choice((2, 3, 5, 10)),
+        concurrency=1,
+        overlap_minutes=10,
+        deadline_margin_seconds=5,
+        ownership={name: "always" for name in DEFAULT_OWNERSHIP},
+    )

@@ -127,8 +127,8 @@ class CountdownDeadline:
 
 
 class StreamDeadline:
-    """A Lambda deadline that runs out once the run is working on `stream` (the catalogue's aimed
-    deadline: every stream meets a deadline, not only the first ones)."""
+    """A Lambda deadline that runs out at the first check once the run has begun work on `stream`
+    (the catalogue's aimed deadline: every stream meets a deadline, not only the first ones)."""
 
     def __init__(self, stream: str, counter: FaultCounter) -> None:
         self._stream = stream
@@ -136,7 +136,7 @@ class StreamDeadline:
         self.reached = False
 
     def remaining_seconds(self) -> float:
-        if not self.reached and self._counter.tracker.current != self._stream:
+        if not self.reached and self._stream not in self._counter.tracker.touched:
             return 10_000.0
         if not self.reached:
             self.reached = True

@@ -125,6 +125,7 @@ class Scenario:
             if aimed is not None:
                 mode, target = RUN_MODES[aimed[0]], aimed[1]
         tracker.direction = direction.value
+        tracker.touched.clear()
         if direction is Direction.PUSH:
             self.observed.remember(self.expected())
         try:
@@ -159,7 +160,7 @@ class Scenario:
         if target is None:
             return GateClock(self.world.clock, holding, rival_done, pause_at=pause_at), PlentyDeadline()
         tracker = self.world.streams
-        return self.world.clock, GateDeadline(holding, rival_done, lambda: tracker.current == target)
+        return self.world.clock, GateDeadline(holding, rival_done, lambda: target in tracker.touched)
 
     def _run_across_expiry(self, direction: Direction, target: str | None = None) -> RunRecord | None:
         """The first run stalls inside its work (a frozen container, a long GC pause) past its lease;
@@ -174,7 +175,7 @@ class Scenario:
         while not holding.is_set() and thread.is_alive():
             holding.wait(0.01)
         if holding.is_set():
-            self.world.counter.add("lease_expiry_race")
+            self.world.counter.add("lease_expiry_race", stream=target)
             self.world.clock.advance(PAST_THE_LEASE)
             self._run_one(direction, PlentyDeadline(), self.world.clock)
         rival_done.set()
@@ -217,7 +218,7 @@ class Scenario:
             holding.wait(0.01)
         rival = None
         if holding.is_set():
-            self.world.counter.add("concurrent_run")
+            self.world.counter.add("concurrent_run", stream=target)
             rival = self._run_one(direction, PlentyDeadline(), self.world.clock)
         rival_done.set()
         thread.join(timeout=120)

@@ -94,6 +94,7 @@ class StreamTracker:
         # (kind, stream) pairs to inject at the first chance, each once: how the fixed catalogue makes
         # sure that every kind meets every stream. Empty outside the faulty rounds.
         self.aims: set[tuple[str, str]] = set()
+        self.touched: set[str] = set()  # streams the current run has worked on (cleared per run)
 
     # ------------------------------------------------------------ where the run is
 
@@ -107,6 +108,7 @@ class StreamTracker:
         direction = "pull" if stream in PULL_STREAMS else "push"
         if direction == self.direction:
             self._current[direction] = stream
+            self.touched.add(stream)
 
     def fault(self, kind: str, stream: str | None = None) -> None:
         with self._lock:

@@ -43,7 +43,7 @@ from sandbox.magento import MagentoSandbox, OAuthCredentials, SandboxOptions
 from sandbox.magento import sales as magento_sales
 from sandbox.magento.model import Creditmemo, Invoice
 from sandbox.magento.options import StoreView
-from tests.chaos.configs import EXTRA_STORE_ID, SANDBOX_WORKERS, Configuration
+from tests.chaos.configs import EXTRA_STORE_ID, SANDBOX_WORKERS, Configuration, every_field_always
 from tests.chaos.faults import DynamoThrottle, FaultCounter, SimClock, SqlFaults
 from tests.chaos.streams import StreamTracker
 
@@ -252,9 +252,15 @@ def make_stock_fractional(engine: Engine, rng: random.Random, counter: FaultCoun
 
 @contextlib.contextmanager
 def open_world(
-    aws: LocalAws, directory: Path, index: int, seed: int, skus: int, configuration: Configuration
+    aws: LocalAws,
+    directory: Path,
+    index: int,
+    seed: int,
+    skus: int,
+    configuration: Configuration | None = None,
 ) -> Iterator[World]:
-    """Build a scenario's world (fresh sandbox, CI Office file, table, secret) and tear it down."""
+    """Build a scenario's world (fresh sandbox, CI Office file, table, secret) and tear it down.
+    Without a configuration: every field owned `always`, one request at a time, small batches."""
     global _current
     rng = random.Random(seed)
     oauth = OAuthCredentials(
@@ -267,6 +273,7 @@ def open_world(
     ci = engine_for_url(ci_url)
     demo_data.generate(ci, skus * 4, seed=seed % 100_000)
     trim_catalogue(ci, skus, rng)
+    configuration = configuration or every_field_always(rng)
     tracker = StreamTracker()
     counter = FaultCounter(tracker)
     if configuration.fractional_stock:
