@@ -128,6 +128,16 @@ class Scenario:
         tracker.touched.clear()
         if direction is Direction.PUSH:
             self.observed.remember(self.expected())
+        storage = (
+            self.world.sql_faults.rate,
+            self.world.sql_faults.commit_rate,
+            self.world.dynamo_faults.rate,
+        )
+        if target is not None:
+            # An aimed run must reach its stream: no random CI Office or DynamoDB fault ends it first.
+            self.world.sql_faults.rate = self.world.sql_faults.commit_rate = self.world.dynamo_faults.rate = (
+                0.0
+            )
         try:
             if mode == "concurrent":
                 return self._run_concurrently(direction, target)
@@ -142,6 +152,9 @@ class Scenario:
                 deadline = CountdownDeadline(checks, self.world.counter)
             return self._run_one(direction, deadline, self.world.clock)
         finally:
+            self.world.sql_faults.rate, self.world.sql_faults.commit_rate, self.world.dynamo_faults.rate = (
+                storage
+            )
             self.world.clock.advance(SCHEDULE)
 
     def expected(self) -> Expected:
@@ -156,11 +169,20 @@ class Scenario:
         self, holding: threading.Event, rival_done: threading.Event, target: str | None, pause_at: int
     ) -> tuple[Any, Any]:
         """The first run's (clock, deadline): it pauses inside the work at its `pause_at`-th clock
-        reading, or at a deadline check on `target`'s stream when one is aimed."""
+        reading or, when a stream is aimed, at the first clock reading or deadline check once the run
+        has begun work on `target`."""
         if target is None:
             return GateClock(self.world.clock, holding, rival_done, pause_at=pause_at), PlentyDeadline()
-        tracker = self.world.streams
-        return self.world.clock, GateDeadline(holding, rival_done, lambda: target in tracker.touched)
+        tracker, fired = self.world.streams, threading.Event()
+
+        def arrived() -> bool:
+            if fired.is_set() or target not in tracker.touched:
+                return False
+            fired.set()
+            return True
+
+        clock = GateClock(self.world.clock, holding, rival_done, when=arrived)
+        return clock, GateDeadline(holding, rival_done, arrived)
 
     def _run_across_expiry(self, direction: Direction, target: str | None = None) -> RunRecord | None:
         """The first run stalls inside its work (a frozen container, a long GC pause) past its lease;
@@ -255,7 +277,9 @@ class Scenario:
     def today(self) -> date:
         return self.world.clock.now().date()
 
-    def edit_catalogue(self, count: int) -> None:
+    def edit_catalogue(self, count: int, first: tuple[str, ...] = ()) -> None:
+        """`count` random edits, after the `first` ones (the catalogue's: a price and a sale each round,
+        so the price streams have work whenever faults are aimed at them)."""
         engine, rng = self.world.ci, self.rng
         edits = (
             "price",
@@ -271,8 +295,8 @@ class Scenario:
             "add_variant",
             "remove_variant",
         )
-        for _ in range(count):
-            edit = rng.choice(edits)
+        for number in range(len(first) + count):
+            edit = first[number] if number < len(first) else rng.choice(edits)
             styles = self._styles()
             if not styles:
                 return
@@ -707,7 +731,7 @@ class Scenario:
                 sandbox_rate=now.sandbox, sql_rate=now.sql, commit_rate=now.commit, dynamo_rate=now.dynamo
             )
             if round_no:
-                self.edit_catalogue(rng.randint(3, 8))
+                self.edit_catalogue(rng.randint(3, 8), ("price", "sale") if aims else ())
             if round_no == plant_round:
                 self.plant_bad_records()
             self.run(Direction.PUSH, faulty=True)
