@@ -105,6 +105,7 @@ class Scenario:
         self.planted_documents: set[tuple[str, int]] = set()  # ("invoice" | "credit memo", id): parked
         self.shipped: dict[int, Counter[str]] = defaultdict(Counter)  # order -> what Magento deducted
         self.observed = Observed()
+        self.catalogue = False  # a catalogue scenario (aimed faults): plants every kind of bad stock
         self.sold: set[str] = set()  # SKUs on an order: never removed from CI
         self.pending: dict[int, list[tuple[str, Decimal]]] = {}  # Magento invoice -> (sku, qty) not yet in CI
         self.open_orders: list[int] = []
@@ -376,6 +377,8 @@ class Scenario:
             ("null_price", "negative_stock", "duplicate_barcode", "bad_image", "huge_image"),
             k=rng.randint(1, 3),
         )
+        if self.catalogue and "negative_stock" not in kinds:
+            kinds.append("negative_stock")  # the catalogue meets every kind: this one is planted only
         if self.world.configuration.owns("images") != "always":
             # Images the web team owns are never read again once a product has some: nothing to park.
             kinds = [kind for kind in kinds if kind not in ("bad_image", "huge_image")]
@@ -725,6 +728,7 @@ class Scenario:
         rates = rates or (drawn,)
         plant_round = rng.randrange(rounds)
         world.streams.aims.update(aims)
+        self.catalogue = bool(aims)
         for round_no in range(rounds):
             now = rates[round_no % len(rates)]
             world.faults_on(

@@ -95,6 +95,7 @@ class StreamTracker:
         # sure that every kind meets every stream. Empty outside the faulty rounds.
         self.aims: set[tuple[str, str]] = set()
         self.touched: set[str] = set()  # streams the current run has worked on (cleared per run)
+        self.attempts: Counter[tuple[str, str]] = Counter()  # runs given to each aimed pair
 
     # ------------------------------------------------------------ where the run is
 
@@ -123,11 +124,16 @@ class StreamTracker:
     def aimed_stream(
         self, kinds: tuple[str, ...], direction: str, rng: random.Random
     ) -> tuple[str, str] | None:
-        """One armed (kind, stream) among `kinds` on a stream of `direction`, drawn (so one that a run
-        cannot reach this time does not hold up the others), or None."""
+        """An armed (kind, stream) among `kinds` on a stream of `direction`, drawn among those tried the
+        fewest times so far (a run may end before it reaches its stream: every pair gets its turns)."""
         streams = PULL_STREAMS if direction == "pull" else PUSH_STREAMS
         armed = sorted((k, s) for k, s in self.aims if k in kinds and s in streams)
-        return rng.choice(armed) if armed else None
+        if not armed:
+            return None
+        fewest = min(self.attempts[p] for p in armed)
+        pair = rng.choice([p for p in armed if self.attempts[p] == fewest])
+        self.attempts[pair] += 1
+        return pair
 
     def route_stream(self) -> str | None:
         """The stream of the request this thread is serving (the sandbox's side)."""
