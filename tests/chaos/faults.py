@@ -1,8 +1,10 @@
 """Fault injectors for the chaos harness: everything below the sync code that can fail, made to fail.
 
 Each injector draws from its own `random.Random(seed)`, so a scenario's faults repeat for its seed
-(as long as the calls arrive in the same order: the harness runs the Magento client one request at a
-time for that reason). Each counts what it injected per kind; `FaultCounter` adds them up.
+as long as the calls arrive in the same order (with one Magento request in flight; at the shipped
+concurrency of 4 they do not, and a scenario does not repeat fault for fault). Each counts what it
+injected per kind; `FaultCounter` adds them up, and puts each fault on the stream it met (streams.py).
+The catalogue's aimed faults (a (kind, stream) pair injected at its first chance) come first.
 
 - `SqlFaults`: CI Office's connection cut at a random statement inside a transaction (the DBAPI
   raises as it would when the server goes away; SQLAlchemy invalidates the connection, so the
@@ -10,7 +12,9 @@ time for that reason). Each counts what it injected per kind; `FaultCounter` add
   after it (written, but the caller is told it failed: the exactly-once case).
 - `DynamoThrottle`: a botocore `before-call` hook that answers a DynamoDB call with a throttling
   ClientError, as DynamoDB does once botocore's own retries are spent.
-- `CountdownDeadline`: a Lambda deadline that runs out after K checks.
+- `CountdownDeadline`: a Lambda deadline that runs out after K checks; `StreamDeadline` once the run
+  has begun work on a given stream.
+- `GateClock` / `GateDeadline`: hold the first of two runs inside its work while a rival runs.
 - `SimClock`: simulated time, moved on by the harness between runs (schedules, leases, parked backoff).
 """
 

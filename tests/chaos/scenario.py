@@ -279,8 +279,8 @@ class Scenario:
         return self.world.clock.now().date()
 
     def edit_catalogue(self, count: int, first: tuple[str, ...] = ()) -> None:
-        """`count` random edits, after the `first` ones (the catalogue's: a price and a sale each round,
-        so the price streams have work whenever faults are aimed at them)."""
+        """`count` random edits, after the `first` ones (the catalogue's: a price and two sales each
+        round, so the price streams have work, in several chunks, whenever faults are aimed at them)."""
         engine, rng = self.world.ci, self.rng
         edits = (
             "price",
@@ -735,7 +735,7 @@ class Scenario:
                 sandbox_rate=now.sandbox, sql_rate=now.sql, commit_rate=now.commit, dynamo_rate=now.dynamo
             )
             if round_no:
-                self.edit_catalogue(rng.randint(3, 8), ("price", "sale") if aims else ())
+                self.edit_catalogue(rng.randint(3, 8), ("price", "sale", "sale") if aims else ())
             if round_no == plant_round:
                 self.plant_bad_records()
             self.run(Direction.PUSH, faulty=True)
