@@ -10,10 +10,10 @@ from __future__ import annotations
 import random
 import threading
 import traceback
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,21 +21,25 @@ from typing import Any
 from kudos_sync.ci_office import schema as s
 from kudos_sync.domain.errors import ConfigurationError, SyncError
 from kudos_sync.domain.state import Direction, RunRecord, RunStatus
-from kudos_sync.service import run_tenant
+from kudos_sync.service import LEASE_SECONDS, run_tenant
 from sqlalchemy import func, insert, select, update
 
 from sandbox.aws import LocalAws
 from sandbox.ci_office import demo_data
-from sandbox.magento.model import Customer, Order
+from sandbox.magento.model import Creditmemo, Customer, Invoice, Order, source_item_key
 from tests.chaos.checks import (
+    Expected,
     Findings,
+    Observed,
     Planted,
+    Settings,
     check_catalogue,
     check_ledger,
     check_parked,
     expected_catalogue,
 )
-from tests.chaos.faults import CountdownDeadline, GateClock, PlentyDeadline
+from tests.chaos.configs import EXTRA_STORE_ID, Configuration, shipped_defaults
+from tests.chaos.faults import CountdownDeadline, GateClock, GateDeadline, PlentyDeadline, StreamDeadline
 from tests.chaos.world import BRANCH_SOURCES, PAYMENT_MAPPING, UNMAPPED_PAYMENT, World, open_world
 
 SCHEDULE = timedelta(minutes=17)  # one scheduled interval, and longer than a lease (960 s)
@@ -52,6 +56,25 @@ PUSH_WORK_SUFFIXES = (
     "_uploaded",
 )
 CATEGORY_PATHS = (*(c.path for c in demo_data.CATEGORIES), "Sale/Last Chance", "Womens/Dresses/Occasion")
+MAGENTO_TIME = "%Y-%m-%d %H:%M:%S"
+# How a run meets each run-level fault kind (when the catalogue aims one at a stream).
+RUN_MODES: dict[str, str] = {
+    "deadline": "deadline",
+    "concurrent_run": "concurrent",
+    "lease_expiry_race": "expired",
+}
+# A rival run starts this long after the first took its lease: past the lease's expiry.
+PAST_THE_LEASE = timedelta(seconds=LEASE_SECONDS) + timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class FaultRates:
+    """Chances per Magento request, per CI Office statement, per commit and per DynamoDB call."""
+
+    sandbox: float
+    sql: float
+    commit: float
+    dynamo: float
 
 
 @dataclass
@@ -64,6 +87,8 @@ class ScenarioResult:
     errors: list[str] = field(default_factory=list)  # exceptions that are not SyncErrors: bugs
     lease_violations: int = 0
     quiet: bool = True
+    configuration: str = "defaults"
+    streams: dict[tuple[str, str], int] = field(default_factory=dict)  # (fault kind, stream) -> count
 
     @property
     def clean(self) -> bool:
@@ -77,6 +102,10 @@ class Scenario:
         self.planted_parked: set[tuple[str, str]] = set()
         self.planted_styles: set[str] = set()
         self.planted_orders: set[int] = set()
+        self.planted_documents: set[tuple[str, int]] = set()  # ("invoice" | "credit memo", id): parked
+        self.shipped: dict[int, Counter[str]] = defaultdict(Counter)  # order -> what Magento deducted
+        self.observed = Observed()
+        self.catalogue = False  # a catalogue scenario (aimed faults): plants every kind of bad stock
         self.sold: set[str] = set()  # SKUs on an order: never removed from CI
         self.pending: dict[int, list[tuple[str, Decimal]]] = {}  # Magento invoice -> (sku, qty) not yet in CI
         self.open_orders: list[int] = []
@@ -89,18 +118,92 @@ class Scenario:
 
     def run(self, direction: Direction, *, faulty: bool) -> RunRecord | None:
         """One scheduled run; under faults it may be cut by a deadline or meet a rival invocation."""
-        mode = "normal"
+        mode, target = "normal", None
+        tracker = self.world.streams
         if faulty:
-            mode = self.rng.choices(("normal", "deadline", "concurrent"), weights=(6, 3, 2))[0]
+            mode = self.rng.choices(("normal", "deadline", "concurrent", "expired"), weights=(6, 3, 2, 2))[0]
+            aimed = tracker.aimed_stream(tuple(RUN_MODES), direction.value, self.rng)
+            if aimed is not None:
+                mode, target = RUN_MODES[aimed[0]], aimed[1]
+        tracker.direction = direction.value
+        tracker.touched.clear()
+        if direction is Direction.PUSH:
+            self.observed.remember(self.expected())
+        storage = (
+            self.world.sql_faults.rate,
+            self.world.sql_faults.commit_rate,
+            self.world.dynamo_faults.rate,
+        )
+        if target is not None:
+            # An aimed run must reach its stream: no random CI Office or DynamoDB fault ends it first.
+            self.world.sql_faults.rate = self.world.sql_faults.commit_rate = self.world.dynamo_faults.rate = (
+                0.0
+            )
         try:
             if mode == "concurrent":
-                return self._run_concurrently(direction)
+                return self._run_concurrently(direction, target)
+            if mode == "expired":
+                return self._run_across_expiry(direction, target)
             deadline: Any = PlentyDeadline()
-            if mode == "deadline":
-                deadline = CountdownDeadline(self.rng.randint(0, 6), self.world.counter)
+            if mode == "deadline" and target is not None:
+                deadline = StreamDeadline(target, self.world.counter)
+            elif mode == "deadline":
+                # Mostly early in the run; sometimes deep into it (a later stream, a later page).
+                checks = self.rng.randint(0, 6) if self.rng.random() < 0.6 else self.rng.randint(7, 80)
+                deadline = CountdownDeadline(checks, self.world.counter)
             return self._run_one(direction, deadline, self.world.clock)
         finally:
+            self.world.sql_faults.rate, self.world.sql_faults.commit_rate, self.world.dynamo_faults.rate = (
+                storage
+            )
             self.world.clock.advance(SCHEDULE)
+
+    def expected(self) -> Expected:
+        """What CI Office's rows call for now, by the documented rules (checks.py)."""
+        planted = frozenset(self.planted_styles)
+        today = self.world.clock.now().date()
+        return expected_catalogue(
+            self.world.ci, today, BRANCH_SOURCES, planted, self.world.configuration.safety_stock
+        )
+
+    def _gate(
+        self, holding: threading.Event, rival_done: threading.Event, target: str | None, pause_at: int
+    ) -> tuple[Any, Any]:
+        """The first run's (clock, deadline): it pauses inside the work at its `pause_at`-th clock
+        reading or, when a stream is aimed, at the first clock reading or deadline check once the run
+        has begun work on `target`."""
+        if target is None:
+            return GateClock(self.world.clock, holding, rival_done, pause_at=pause_at), PlentyDeadline()
+        tracker, fired = self.world.streams, threading.Event()
+
+        def arrived() -> bool:
+            if fired.is_set() or target not in tracker.touched:
+                return False
+            fired.set()
+            return True
+
+        clock = GateClock(self.world.clock, holding, rival_done, when=arrived)
+        return clock, GateDeadline(holding, rival_done, arrived)
+
+    def _run_across_expiry(self, direction: Direction, target: str | None = None) -> RunRecord | None:
+        """The first run stalls inside its work (a frozen container, a long GC pause) past its lease;
+        a second run takes the expired lease and finishes; then the first wakes up and goes on."""
+        holding, rival_done = threading.Event(), threading.Event()
+        first: list[RunRecord | None] = []
+        clock, deadline = self._gate(holding, rival_done, target, self.rng.randint(2, 8))
+        thread = threading.Thread(
+            target=lambda: first.append(self._run_one(direction, deadline, clock)), daemon=True
+        )
+        thread.start()
+        while not holding.is_set() and thread.is_alive():
+            holding.wait(0.01)
+        if holding.is_set():
+            self.world.counter.add("lease_expiry_race", stream=target)
+            self.world.clock.advance(PAST_THE_LEASE)
+            self._run_one(direction, PlentyDeadline(), self.world.clock)
+        rival_done.set()
+        thread.join(timeout=120)
+        return first[0] if first else None
 
     def _run_one(self, direction: Direction, deadline: Any, clock: Any) -> RunRecord | None:
         world = self.world
@@ -124,21 +227,21 @@ class Scenario:
         self.runs[f"{direction.value}:{record.status.value}"] += 1
         return record
 
-    def _run_concurrently(self, direction: Direction) -> RunRecord | None:
+    def _run_concurrently(self, direction: Direction, target: str | None = None) -> RunRecord | None:
         """Two invocations of one tenant and direction at once: the second starts while the first
         holds the lease (it is paused inside its work) and must back off."""
         holding, rival_done = threading.Event(), threading.Event()
         first: list[RunRecord | None] = []
-        gate = GateClock(self.world.clock, holding, rival_done)
+        clock, deadline = self._gate(holding, rival_done, target, 2)
         thread = threading.Thread(
-            target=lambda: first.append(self._run_one(direction, PlentyDeadline(), gate)), daemon=True
+            target=lambda: first.append(self._run_one(direction, deadline, clock)), daemon=True
         )
         thread.start()
         while not holding.is_set() and thread.is_alive():
             holding.wait(0.01)
         rival = None
         if holding.is_set():
-            self.world.counter.add("concurrent_run")
+            self.world.counter.add("concurrent_run", stream=target)
             rival = self._run_one(direction, PlentyDeadline(), self.world.clock)
         rival_done.set()
         thread.join(timeout=120)
@@ -175,7 +278,9 @@ class Scenario:
     def today(self) -> date:
         return self.world.clock.now().date()
 
-    def edit_catalogue(self, count: int) -> None:
+    def edit_catalogue(self, count: int, first: tuple[str, ...] = ()) -> None:
+        """`count` random edits, after the `first` ones (the catalogue's: a price and two sales each
+        round, so the price streams have work, in several chunks, whenever faults are aimed at them)."""
         engine, rng = self.world.ci, self.rng
         edits = (
             "price",
@@ -191,8 +296,8 @@ class Scenario:
             "add_variant",
             "remove_variant",
         )
-        for _ in range(count):
-            edit = rng.choice(edits)
+        for number in range(len(first) + count):
+            edit = first[number] if number < len(first) else rng.choice(edits)
             styles = self._styles()
             if not styles:
                 return
@@ -233,7 +338,11 @@ class Scenario:
                     sku = rng.choice(self._skus_of(style))
                     branch = rng.choice(tuple(BRANCH_SOURCES))
                     if branch != "WEB" or not self._pending_qty(sku):
-                        demo_data.set_stock(engine, sku, branch, rng.randint(0, 15))
+                        quantity = Decimal(rng.randint(0, 15))
+                        if self.world.configuration.fractional_stock and rng.random() < 0.5:
+                            quantity += rng.choice((Decimal("0.5"), Decimal("0.25"), Decimal("0.999")))
+                            self.world.counter.add("fractional_stock", stream="stock")
+                        demo_data.set_stock(engine, sku, branch, quantity)
                 elif edit == "replace_image":
                     demo_data.replace_image(
                         engine, demo_data.pick_image(engine, rng.randrange(10**6), style_code=style)
@@ -268,6 +377,11 @@ class Scenario:
             ("null_price", "negative_stock", "duplicate_barcode", "bad_image", "huge_image"),
             k=rng.randint(1, 3),
         )
+        if self.catalogue and "negative_stock" not in kinds:
+            kinds.append("negative_stock")  # the catalogue meets every kind: this one is planted only
+        if self.world.configuration.owns("images") != "always":
+            # Images the web team owns are never read again once a product has some: nothing to park.
+            kinds = [kind for kind in kinds if kind not in ("bad_image", "huge_image")]
         for kind in kinds:
             styles = self._styles()
             if len(styles) < 3:
@@ -280,8 +394,10 @@ class Scenario:
                 sku = rng.choice(self._skus_of(style))
                 if sku in self.sold:
                     continue
-                demo_data.set_stock(engine, sku, "WEB", -2)
-                self.planted_parked.add(("stock", f"{sku}@{BRANCH_SOURCES['WEB']}"))
+                branch = rng.choice(tuple(BRANCH_SOURCES))
+                demo_data.set_stock(engine, sku, branch, rng.choice((Decimal(-2), Decimal("-0.5"))))
+                self.world.counter.add("negative_stock", stream="stock")
+                self.planted_parked.add(("stock", f"{sku}@{BRANCH_SOURCES[branch]}"))
             elif kind == "duplicate_barcode":
                 skus = self._skus_of(style)
                 if len(skus) < 2:
@@ -438,10 +554,128 @@ class Scenario:
         return self.rng.choice(emails) if emails else f"guest{self.rng.randrange(10**6)}@example.net"
 
     def _invoice(self, order: Order) -> None:
-        invoice = self.world.sandbox.sales.invoice(order.entity_id)
-        self.pending[invoice.entity_id] = [
-            (line.sku, Decimal(line.qty)) for line in invoice.items if not line.is_child
-        ]
+        invoice = self.world.sandbox.sales.invoice(order.entity_id, created_at=self._stamp("invoice"))
+        lines = [(line.sku, Decimal(line.qty)) for line in invoice.items if not line.is_child]
+        self.pending[invoice.entity_id] = lines
+        if self._report_total_off(invoice):
+            self.planted_orders.add(order.entity_id)
+            return
+        self._ship(order.entity_id, lines)
+
+    # ------------------------------------------------------------ what real stores do
+
+    def _stamp(self, kind: str) -> str | None:
+        """Sometimes a document committed late: stamped before the newest document of its kind, inside
+        the overlap window (rarely exactly at its start), so a pull may already have read past it."""
+        stream = "invoices" if kind == "invoice" else "creditmemos"
+        drawn = self.rng.random() < 0.2
+        if not (drawn or self.world.streams.aimed("late_document", stream)):
+            return None
+        store = self.world.sandbox.store
+        with store.lock:
+            documents: dict[int, Any] = dict(store.invoices if kind == "invoice" else store.creditmemos)
+        if not documents:
+            return None
+        newest = max(
+            datetime.strptime(d.created_at, MAGENTO_TIME).replace(tzinfo=UTC) for d in documents.values()
+        )
+        window = timedelta(minutes=self.world.configuration.overlap_minutes)
+        back = window if self.rng.random() < 0.2 else window * self.rng.uniform(0.05, 0.95)
+        self.world.counter.add("late_document", stream=stream)
+        return (newest - back).replace(microsecond=0).strftime(MAGENTO_TIME)
+
+    def _report_total_off(self, document: Invoice | Creditmemo) -> bool:
+        """Sometimes Magento reports a grand total off the document's rows: by one cent (imported as
+        Magento says), or by 0.02 to 1.00 (parked, naming the grand total). True when parked."""
+        credit = isinstance(document, Creditmemo)
+        stream = "creditmemos" if credit else "invoices"
+        tracker = self.world.streams
+        drawn = self.rng.random() < 0.12
+        cent, off = tracker.aimed("total_off_cent", stream), tracker.aimed("total_off", stream)
+        if not (drawn or cent or off):
+            return False
+        cents = 1 if self.rng.random() < 0.5 else self.rng.randint(2, 100)
+        if cent or off:
+            cents = 1 if cent else max(2, cents)
+        offset = Decimal(cents) / 100 * self.rng.choice((1, -1))
+        self.world.total_offsets[("creditmemo" if credit else "invoice", document.entity_id)] = offset
+        if cents == 1:
+            self.world.counter.add("total_off_cent", stream=stream)
+            return False
+        self.world.counter.add("total_off", stream=stream)
+        self.planted_parked.add((stream, str(document.entity_id)))
+        self.planted_documents.add(("credit memo" if credit else "invoice", document.entity_id))
+        return True
+
+    def _ship(self, order_id: int, lines: list[tuple[str, Decimal]]) -> None:
+        """Magento deducts an order's quantities from the web source when it ships (MSI source
+        deduction), before CI Office has booked the sale; only where the push's last figure is in place,
+        so what the sale moves CI Office's figure to is what the next push sends."""
+        store, source = self.world.sandbox.store, BRANCH_SOURCES["WEB"]
+        wanted = self.expected().stock
+        with store.lock:
+            for sku, quantity in lines:
+                item = store.source_items.get(source_item_key(source, sku))
+                if item is None or Decimal(item.quantity) != wanted.get((sku, source)):
+                    continue
+                left = max(Decimal(0), Decimal(item.quantity) - quantity)
+                self._move_stock(sku, left)
+                self.shipped[order_id][sku] += Decimal(item.quantity) - left
+                self.world.counter.add("stock_movement", stream="stock")
+
+    def _return_to_stock(self, memo: Creditmemo) -> None:
+        """A credit memo with "Return to Stock" puts back in Magento what its shipment took, as CI
+        Office puts the refunded quantities back on its shelf (`credit_note_returns_stock`)."""
+        store, source = self.world.sandbox.store, BRANCH_SOURCES["WEB"]
+        shipped = self.shipped.get(memo.order_id)
+        if not shipped:
+            return
+        with store.lock:
+            for line in memo.items:
+                given = min(Decimal(line.qty), shipped.get(line.sku, Decimal(0)))
+                item = store.source_items.get(source_item_key(source, line.sku))
+                if line.is_child or given <= 0 or item is None:
+                    continue
+                shipped[line.sku] -= given
+                self._move_stock(line.sku, Decimal(item.quantity) + given)
+                self.world.counter.add("stock_movement", stream="stock")
+
+    def _move_stock(self, sku: str, quantity: Decimal) -> None:
+        store, key = self.world.sandbox.store, source_item_key(BRANCH_SOURCES["WEB"], sku)
+        item = store.source_items[key]
+        store.source_items[key] = item.model_copy(update={"quantity": quantity, "status": int(quantity > 0)})
+
+    def web_team_edits(self) -> None:
+        """The web team edits what it owns (fields owned `on_create` or `never`) on a few products, and
+        sets a store-view value (a translated name) on one."""
+        rng, store, config = self.rng, self.world.sandbox.store, self.world.configuration
+        editable = [f for f in ("name", "description", "price") if config.owns(f) != "always"]
+        with store.lock:
+            products = sorted(
+                (p for p in store.products.values() if not _style_of_any(p.sku, self.planted_styles)),
+                key=lambda p: p.sku,
+            )
+            if not products:
+                return
+            for product in rng.sample(products, min(len(products), rng.randint(0, 2))):
+                fields = [f for f in editable if f != "price" or product.type_id == "simple"]
+                if not fields:
+                    continue
+                attribute = rng.choice(fields)
+                value: Any = (
+                    Decimal(rng.randint(10, 99)) + Decimal("0.95")
+                    if attribute == "price"
+                    else f"{attribute.title()} by the web team {rng.randrange(10**4)}"
+                )
+                product.values[attribute] = value
+                self.observed.web_edits[(product.sku, attribute)] = value
+                self.world.counter.add("web_edit", stream="prices" if attribute == "price" else "products")
+            if rng.random() < 0.3:
+                product = rng.choice(products)
+                name = f"Ingoa {rng.randrange(10**4)}"
+                product.store_values.setdefault(EXTRA_STORE_ID, {})["name"] = name
+                self.observed.store_level[(EXTRA_STORE_ID, product.sku, "name")] = name
+                self.world.counter.add("store_view_value", stream="products")
 
     def settle_orders(self) -> None:
         """Invoice orders left open, and refund some invoiced ones (partly or wholly)."""
@@ -466,30 +700,50 @@ class Scenario:
                 item = rng.choice(priced)
                 items = {item.item_id: 1}
             try:
-                sales.refund(order_id, items, adjustment_positive=rng.choice((0, 0, 2)))
+                memo = sales.refund(
+                    order_id,
+                    items,
+                    adjustment_positive=rng.choice((0, 0, 2)),
+                    created_at=self._stamp("creditmemo"),
+                )
             except Exception:  # the sandbox refused (e.g. nothing left to refund): not our concern here
                 continue
+            if not self._report_total_off(memo):
+                self._return_to_stock(memo)
 
     # ------------------------------------------------------------ the scenario
 
-    def play(self, rounds: int) -> bool:
+    def play(
+        self, rounds: int, rates: tuple[FaultRates, ...] = (), aims: tuple[tuple[str, str], ...] = ()
+    ) -> bool:
+        """`rates`: the fault rates of each round in turn (cycled); default one draw for all rounds.
+        `aims`: (kind, stream) pairs injected at their first chance during the faulty rounds."""
         world, rng = self.world, self.rng
-        world.faults_on(
-            sandbox_rate=rng.uniform(0.08, 0.2),
-            sql_rate=rng.uniform(0.02, 0.08),
-            commit_rate=rng.uniform(0.3, 0.6),
-            dynamo_rate=rng.uniform(0.005, 0.03),
+        drawn = FaultRates(
+            sandbox=rng.uniform(0.08, 0.2),
+            sql=rng.uniform(0.02, 0.08),
+            commit=rng.uniform(0.3, 0.6),
+            dynamo=rng.uniform(0.005, 0.03),
         )
+        rates = rates or (drawn,)
         plant_round = rng.randrange(rounds)
+        world.streams.aims.update(aims)
+        self.catalogue = bool(aims)
         for round_no in range(rounds):
+            now = rates[round_no % len(rates)]
+            world.faults_on(
+                sandbox_rate=now.sandbox, sql_rate=now.sql, commit_rate=now.commit, dynamo_rate=now.dynamo
+            )
             if round_no:
-                self.edit_catalogue(rng.randint(3, 8))
+                self.edit_catalogue(rng.randint(3, 8), ("price", "sale", "sale") if aims else ())
             if round_no == plant_round:
                 self.plant_bad_records()
             self.run(Direction.PUSH, faulty=True)
+            self.web_team_edits()
             self.make_sales(rng.randint(2, 5), plant=round_no == plant_round)
             self.settle_orders()
             self.run(Direction.PULL, faulty=True)
+        world.streams.aims.clear()
         world.collect_sandbox_faults()
         world.faults_off()
         self.settle_orders()
@@ -504,16 +758,25 @@ class Scenario:
         world = self.world
         findings = Findings()
         planted = Planted(
-            frozenset(self.planted_parked), frozenset(self.planted_styles), frozenset(self.planted_orders)
+            frozenset(self.planted_parked),
+            frozenset(self.planted_styles),
+            frozenset(self.planted_orders),
+            frozenset(self.planted_documents),
         )
+        config = world.configuration
         # The last push ran a schedule interval ago: use its day for sales that start or end.
         today = (world.clock.now() - SCHEDULE * 2).date()
-        expected = expected_catalogue(world.ci, today, BRANCH_SOURCES, planted.styles)
-        check_catalogue(world.sandbox.store, expected, findings)
+        expected = expected_catalogue(world.ci, today, BRANCH_SOURCES, planted.styles, config.safety_stock)
+        settings = Settings(dict(config.ownership), tuple(config.store_ids))
+        check_catalogue(world.sandbox.store, expected, findings, settings=settings, observed=self.observed)
         check_ledger(world.sandbox.store, world.ci, PAYMENT_MAPPING, planted, initial_customers, findings)
         parked = [(r.stream, r.key, r.reason) for r in world.clean_state().list_parked()]
         check_parked(parked, planted, findings)
         return findings
+
+
+def _style_of_any(sku: str, styles: set[str]) -> bool:
+    return any(sku == code or sku.startswith(f"{code}-") for code in styles)
 
 
 def _push_quiet(record: RunRecord | None) -> bool:
@@ -539,16 +802,23 @@ def run_scenario(
     index: int,
     seed: int,
     inspect: Callable[[Scenario, set[str]], None] | None = None,
+    configuration: Configuration | None = None,
+    rounds: int | None = None,
+    rates: tuple[FaultRates, ...] = (),
+    aims: tuple[tuple[str, str], ...] = (),
 ) -> ScenarioResult:
-    """Play one scenario and check it; `inspect` (tests) sees the scenario before its world closes."""
+    """Play one scenario and check it; `inspect` (tests) sees the scenario before its world closes.
+    `configuration`: the tenant's settings (default: the shipped defaults); `rounds`: default 5-8."""
+    configuration = configuration or shipped_defaults()
     rng = random.Random(seed)
     skus = rng.randint(20, 40)
-    rounds = rng.randint(5, 8)
-    with open_world(aws, directory, index, seed, skus) as world:
+    drawn_rounds = rng.randint(5, 8)
+    rounds = rounds or drawn_rounds
+    with open_world(aws, directory, index, seed, skus, configuration) as world:
         with world.ci.connect() as conn:
             initial_customers = set(conn.scalars(select(s.customers.c.code)))
         scenario = Scenario(world, rng)
-        quiet = scenario.play(rounds)
+        quiet = scenario.play(rounds, rates, aims)
         findings = scenario.check(initial_customers)
         if not quiet:
             findings.details.append("did not go quiet within the fault-free cycles")
@@ -563,4 +833,6 @@ def run_scenario(
             errors=scenario.errors,
             lease_violations=scenario.lease_violations,
             quiet=quiet,
+            configuration=configuration.describe(),
+            streams=dict(world.streams.matrix),
         )

@@ -8,6 +8,11 @@ The composition root builds its own adapters; the harness reaches them in three 
   (tenant settings carry timeouts and batch sizes, but no retry policy: a 1 s Retry-After from a 429
   would otherwise cost a real second, hundreds of times per run);
 - the `Stack` passed to `run_tenant`: its DynamoDB client carries the `DynamoThrottle` hook.
+It also wraps two things of the sandbox (never its code): the request statistics, to see which route
+a fault hit (streams.py), and `sandbox.magento.sales.document_totals`, to report some documents'
+grand totals off their rows as real stores sometimes do.
+
+The tenant's settings come from a `Configuration` (configs.py): the shipped defaults or drawn ones.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +34,18 @@ from kudos_sync.ci_office import schema
 from kudos_sync.ci_office.engine import create_ci_office_engine
 from kudos_sync.config import CiOfficeSettings, MagentoSettings, SyncSettings
 from kudos_sync.magento.client import MagentoClient, RetryPolicy
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, update
 
 from sandbox.aws import LocalAws
 from sandbox.ci_office import demo_data
 from sandbox.ci_office.testing import engine_for_url
 from sandbox.magento import MagentoSandbox, OAuthCredentials, SandboxOptions
+from sandbox.magento import sales as magento_sales
+from sandbox.magento.model import Creditmemo, Invoice
+from sandbox.magento.options import StoreView
+from tests.chaos.configs import EXTRA_STORE_ID, SANDBOX_WORKERS, Configuration, every_field_always
 from tests.chaos.faults import DynamoThrottle, FaultCounter, SimClock, SqlFaults
+from tests.chaos.streams import StreamTracker
 
 BRANCH_SOURCES: dict[str, str] = {"WEB": "web", "AKL": "shops", "WLG": "shops"}
 PAYMENT_MAPPING: dict[str, str] = {"checkmo": "VISA", "banktransfer": "BANK", "paypal_express": "PAYPAL"}
@@ -44,20 +55,6 @@ SLOW_FAULT_S = 0.8
 CHAOS_RETRY = RetryPolicy(
     max_attempts=4, base_delay=0.01, max_delay=0.05, time_budget=20.0, max_retry_after=60.0
 )
-ALWAYS_OWNED = {
-    name: "always"
-    for name in (
-        "name",
-        "description",
-        "url_key",
-        "images",
-        "price",
-        "special_price",
-        "stock",
-        "status",
-        "categories",
-    )
-}
 
 
 def _short_sleep(seconds: float) -> None:
@@ -94,8 +91,12 @@ class World:
     dynamo_faults: DynamoThrottle
     config_payload: dict[str, Any]
     oauth: OAuthCredentials
+    configuration: Configuration
+    streams: StreamTracker
     sandbox_fault_rate: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # Documents whose grand total Magento reports off its rows: ("invoice" | "creditmemo", id) -> amount.
+    total_offsets: dict[tuple[str, int], Decimal] = field(default_factory=dict)
     # Called with every CI Office engine the composition root builds (e.g. to record statements).
     engine_hooks: list[Callable[[Engine], object]] = field(default_factory=list)
 
@@ -132,8 +133,22 @@ def _faulty_engine(settings: CiOfficeSettings, **options: Any) -> Engine:
     return engine
 
 
+_sandbox_document_totals = magento_sales.document_totals
+
+
+def _reported_totals(doc: Invoice | Creditmemo) -> dict[str, Decimal]:
+    """The sandbox's document totals, with the grand total off where the scenario planted it."""
+    totals = _sandbox_document_totals(doc)
+    kind = "creditmemo" if isinstance(doc, Creditmemo) else "invoice"
+    offset = _current.total_offsets.get((kind, doc.entity_id)) if _current is not None else None
+    if offset is None:
+        return totals
+    return {**totals, "grand_total": totals["grand_total"] + offset}
+
+
 ENGINE_FACTORY = "create_ci_office_engine"  # names in kudos_sync.service the harness replaces
 CLIENT_CLASS = "MagentoClient"
+TOTALS = "document_totals"  # in sandbox.magento.sales: how a document's totals are rendered
 
 
 def swap(owner: object, name: str, value: object) -> object:
@@ -148,11 +163,13 @@ def patched_service() -> Iterator[None]:
     """Route the composition root's engine and Magento client through the harness (restored on exit)."""
     engine = swap(service, ENGINE_FACTORY, _faulty_engine)
     client = swap(service, CLIENT_CLASS, ChaosMagentoClient)
+    totals = swap(magento_sales, TOTALS, _reported_totals)
     try:
         yield
     finally:
         swap(service, ENGINE_FACTORY, engine)
         swap(service, CLIENT_CLASS, client)
+        swap(magento_sales, TOTALS, totals)
 
 
 def _random_secret(rng: random.Random, length: int = 24) -> str:
@@ -160,8 +177,10 @@ def _random_secret(rng: random.Random, length: int = 24) -> str:
     return "".join(rng.choice(alphabet) for _ in range(length))
 
 
-def tenant_payload(base_url: str, oauth: OAuthCredentials, ci_url: str, rng: random.Random) -> dict[str, Any]:
-    """Small batches and pages so a small catalogue still spans several chunks and pages."""
+def tenant_payload(
+    base_url: str, oauth: OAuthCredentials, ci_url: str, configuration: Configuration
+) -> dict[str, Any]:
+    """The tenant's secret: the harness's store and database, and the configuration's settings."""
     return {
         "magento": {
             "base_url": base_url,
@@ -172,19 +191,14 @@ def tenant_payload(base_url: str, oauth: OAuthCredentials, ci_url: str, rng: ran
                 "access_token": oauth.access_token,
                 "access_token_secret": oauth.token_secret,
             },
-            "store_ids": [0],
+            "store_ids": list(configuration.store_ids),
             "timeout_seconds": CLIENT_TIMEOUT_S,
         },
         "ci_office": {"url": ci_url, "encrypt": False},
         "branch_sources": dict(BRANCH_SOURCES),
-        "sync": {
-            "batch_size": rng.choice((4, 7, 10, 20)),
-            "page_size": rng.choice((2, 3, 5, 10)),
-            "concurrency": 1,  # one request at a time: the sandbox's fault draws repeat for a seed
-            "overlap_minutes": 10,
-            "deadline_margin_seconds": 5,
-        },
-        "field_ownership": dict(ALWAYS_OWNED),
+        "sync": configuration.sync_payload(),
+        "field_ownership": dict(configuration.ownership),
+        "safety_stock": str(configuration.safety_stock),
         "payment_mapping": dict(PAYMENT_MAPPING),
     }
 
@@ -220,9 +234,33 @@ def trim_catalogue(engine: Engine, skus: int, rng: random.Random) -> None:
             conn.execute(delete(styles).where(styles.c.code.in_(chunk)))
 
 
+def make_stock_fractional(engine: Engine, rng: random.Random, counter: FaultCounter) -> None:
+    """Give about a third of the stock rows parts of a unit (fabric by the metre, bulk by weight)."""
+    soh = schema.stock_on_hand
+    with engine.begin() as conn:
+        rows = conn.execute(select(soh.c.sku, soh.c.branch_code, soh.c.quantity)).all()
+        for sku, branch, quantity in rows:
+            if rng.random() < 0.35:
+                part = rng.choice((Decimal("0.25"), Decimal("0.5"), Decimal("0.75"), Decimal("0.999")))
+                conn.execute(
+                    update(soh)
+                    .where(soh.c.sku == sku, soh.c.branch_code == branch)
+                    .values(quantity=Decimal(quantity) + part)
+                )
+                counter.add("fractional_stock", stream="stock")
+
+
 @contextlib.contextmanager
-def open_world(aws: LocalAws, directory: Path, index: int, seed: int, skus: int) -> Iterator[World]:
-    """Build a scenario's world (fresh sandbox, CI Office file, table, secret) and tear it down."""
+def open_world(
+    aws: LocalAws,
+    directory: Path,
+    index: int,
+    seed: int,
+    skus: int,
+    configuration: Configuration | None = None,
+) -> Iterator[World]:
+    """Build a scenario's world (fresh sandbox, CI Office file, table, secret) and tear it down.
+    Without a configuration: every field owned `always`, one request at a time, small batches."""
     global _current
     rng = random.Random(seed)
     oauth = OAuthCredentials(
@@ -235,16 +273,26 @@ def open_world(aws: LocalAws, directory: Path, index: int, seed: int, skus: int)
     ci = engine_for_url(ci_url)
     demo_data.generate(ci, skus * 4, seed=seed % 100_000)
     trim_catalogue(ci, skus, rng)
-    counter = FaultCounter()
+    configuration = configuration or every_field_always(rng)
+    tracker = StreamTracker()
+    counter = FaultCounter(tracker)
+    if configuration.fractional_stock:
+        make_stock_fractional(ci, rng, counter)
     sandbox = MagentoSandbox(
         SandboxOptions(
-            oauth=oauth, sources=tuple(sorted(set(BRANCH_SOURCES.values()))), seed=seed, slow_s=SLOW_FAULT_S
+            oauth=oauth,
+            sources=tuple(sorted(set(BRANCH_SOURCES.values()))),
+            seed=seed,
+            slow_s=SLOW_FAULT_S,
+            workers=SANDBOX_WORKERS,
+            extra_store_views=(StoreView(EXTRA_STORE_ID, "te_reo", "Te Reo Māori"),),
         )
     )
     sandbox.start()
+    tracker.attach_sandbox(sandbox.app)
     tenant = f"chaos-{index}-{secrets.token_hex(3)}"
     try:
-        payload = tenant_payload(sandbox.base_url, oauth, ci_url, rng)
+        payload = tenant_payload(sandbox.base_url, oauth, ci_url, configuration)
         aws.put_tenant_secret(tenant, payload)
         table = aws.new_table()
         dynamo_faults = DynamoThrottle(seed + 1, counter)
@@ -275,6 +323,8 @@ def open_world(aws: LocalAws, directory: Path, index: int, seed: int, skus: int)
             dynamo_faults=dynamo_faults,
             config_payload=payload,
             oauth=oauth,
+            configuration=configuration,
+            streams=tracker,
         )
         _current = world
         yield world
