@@ -156,8 +156,8 @@ class Scenario:
             self.world.sql_faults.rate, self.world.sql_faults.commit_rate, self.world.dynamo_faults.rate = (
                 storage
             )
-            if aimed is not None and target not in tracker.touched:
-                tracker.attempts[aimed] -= 0.5  # ended before its stream: half a turn
+            if aimed is not None and aimed in tracker.aims:
+                tracker.attempts[aimed] -= 0.5  # it did not happen (the run ended first): half a turn
             self.world.clock.advance(SCHEDULE)
 
     def expected(self) -> Expected:
