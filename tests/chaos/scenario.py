@@ -118,7 +118,7 @@ class Scenario:
 
     def run(self, direction: Direction, *, faulty: bool) -> RunRecord | None:
         """One scheduled run; under faults it may be cut by a deadline or meet a rival invocation."""
-        mode, target = "normal", None
+        mode, target, aimed = "normal", None, None
         tracker = self.world.streams
         if faulty:
             mode = self.rng.choices(("normal", "deadline", "concurrent", "expired"), weights=(6, 3, 2, 2))[0]
@@ -156,6 +156,8 @@ class Scenario:
             self.world.sql_faults.rate, self.world.sql_faults.commit_rate, self.world.dynamo_faults.rate = (
                 storage
             )
+            if aimed is not None and aimed in tracker.aims:
+                tracker.attempts[aimed] -= 0.5  # it did not happen (the run ended first): half a turn
             self.world.clock.advance(SCHEDULE)
 
     def expected(self) -> Expected:
@@ -279,8 +281,9 @@ class Scenario:
         return self.world.clock.now().date()
 
     def edit_catalogue(self, count: int, first: tuple[str, ...] = ()) -> None:
-        """`count` random edits, after the `first` ones (the catalogue's: a price and two sales each
-        round, so the price streams have work, in several chunks, whenever faults are aimed at them)."""
+        """`count` random edits, after the `first` ones (the catalogue's: a price, two sales and a new
+        variant each round, so the price streams have work, in several chunks, whenever faults are
+        aimed at them, also where prices are owned on_create and only new products get one)."""
         engine, rng = self.world.ci, self.rng
         edits = (
             "price",
@@ -735,7 +738,9 @@ class Scenario:
                 sandbox_rate=now.sandbox, sql_rate=now.sql, commit_rate=now.commit, dynamo_rate=now.dynamo
             )
             if round_no:
-                self.edit_catalogue(rng.randint(3, 8), ("price", "sale", "sale") if aims else ())
+                self.edit_catalogue(
+                    rng.randint(3, 8), ("price", "sale", "sale", "add_variant") if aims else ()
+                )
             if round_no == plant_round:
                 self.plant_bad_records()
             self.run(Direction.PUSH, faulty=True)

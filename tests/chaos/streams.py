@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,7 +95,7 @@ class StreamTracker:
         # sure that every kind meets every stream. Empty outside the faulty rounds.
         self.aims: set[tuple[str, str]] = set()
         self.touched: set[str] = set()  # streams the current run has worked on (cleared per run)
-        self.attempts: Counter[tuple[str, str]] = Counter()  # runs given to each aimed pair
+        self.attempts: defaultdict[tuple[str, str], float] = defaultdict(float)  # turns each aimed pair had
 
     # ------------------------------------------------------------ where the run is
 

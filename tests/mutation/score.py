@@ -17,7 +17,7 @@ def main(root: Path = Path("mutants")) -> int:
     per_file: dict[str, Counter[str]] = {}
     survivors: list[str] = []
     for meta in sorted(root.rglob("*.py.meta")):
-        codes = {  # mutants a subset run (`MUTANTS=...`) did not check are not scored
+        codes = {  # mutants a run did not reach (stopped early) are not scored
             key: code
             for key, code in json.loads(meta.read_text())["exit_code_by_key"].items()
             if code is not None
