@@ -108,7 +108,7 @@ def test_given_an_invoice_ci_office_refuses_quoting_the_customer_then_no_log_tra
     assert "constraint violated" in evidence["pull handler, record refused"], evidence
     assert "IntegrityError" in evidence["pull handler, record refused"]
     assert "(OperationalError)" in evidence["pull handler, schema refused"]
-    assert "ConfigurationError" in evidence["pull handler, schema refused"]
+    assert "configuration" in evidence["pull handler, schema refused"]
     assert '"_aws"' in evidence["pull handler, record refused"], "no EMF metrics were captured"
     assert "PARKED#" in evidence["state table"]
     parked = world.clean_state().list_parked()
