@@ -6,7 +6,7 @@ from kudos_sync.cli.exits import EXIT_CODE_MEANINGS, ExitCode, StackNotSetError,
 from kudos_sync.domain.errors import ConfigurationError, LeaseHeldError, RecordError, TransientError
 from kudos_sync.domain.ids import InvalidTenantIdError
 from kudos_sync.sync.pull import STREAMS
-from kudos_sync.sync.push import PUSH_STREAMS
+from kudos_sync.domain.state import PUSH_STREAMS
 
 
 @pytest.mark.parametrize(

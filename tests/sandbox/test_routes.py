@@ -191,3 +191,35 @@ def test_stock_status(magento_sandbox: MagentoSandbox, sandbox_client: SandboxCl
     assert (status["qty"], status["stock_status"]) == (3, 1)
     assert status["stock_item"]["qty"] == 3
     assert sandbox_client.get("/V1/stockStatuses/nope").status_code == 404
+
+
+def test_searches_on_the_newer_list_routes_mask_an_unknown_column_as_magento_does(
+    sandbox_client: SandboxClient,
+) -> None:
+    """Found by schemathesis: an unknown sort or filter field on the order-items and attribute-set
+    searches is Magento's SQL "Column not found", masked as a 500 (as for /V1/orders); a page size out
+    of range or an empty sort direction on a known column is not."""
+    unknown = [
+        ("/V1/orders/items", {"searchCriteria[sortOrders][0][field]": "J{h"}),
+        ("/V1/products/attribute-sets/sets/list", {"searchCriteria[sortOrders][0][field]": "\x0bd"}),
+    ]
+    for path, query in unknown:
+        response = sandbox_client.get(path, params=query)
+        assert response.status_code == 500, (path, response.text)
+        assert response.json()["message"].startswith("Internal Error. Details are available in Magento log")
+    known = [
+        (
+            "/V1/orders/items",
+            {"searchCriteria[pageSize]": "-12", "searchCriteria[currentPage]": "109600652495"},
+        ),
+        (
+            "/V1/products/attribute-sets/sets/list",
+            {
+                "searchCriteria[sortOrders][0][field]": "sort_order",
+                "searchCriteria[sortOrders][0][direction]": "",
+            },
+        ),
+    ]
+    for path, query in known:
+        response = sandbox_client.get(path, params=query)
+        assert response.status_code < 500, (path, query, response.text)

@@ -37,6 +37,8 @@ COLUMNS = {
     "/V1/customers/search": ["email", "firstname", "lastname", "entity_id", "created_at", "updated_at"],
     "/V1/inventory/source-items": ["sku", "source_code", "quantity", "status"],
     "/V1/inventory/sources": ["source_code", "name", "enabled"],
+    "/V1/orders/items": ["item_id", "order_id", "sku", "name", "product_type", "created_at", "updated_at"],
+    "/V1/products/attribute-sets/sets/list": ["attribute_set_id", "attribute_set_name", "sort_order"],
 }
 
 

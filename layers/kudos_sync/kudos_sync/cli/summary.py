@@ -35,7 +35,8 @@ def _push_lines(c: dict[str, int]) -> list[str]:
     products += c.get("products_enabled", 0) + c.get("products_disabled", 0)
     return [
         f"products sent: {count(products, 'Magento product')} ({c.get('products_created', 0)} created, "
-        f"{c.get('products_updated', 0)} updated, {c.get('products_enabled', 0)} enabled, "
+        f"{c.get('products_updated', 0)} updated ({c.get('products_adopted', 0)} of them adopted: the store "
+        f"already held them), {c.get('products_enabled', 0)} enabled, "
         f"{c.get('products_disabled', 0)} disabled; one per SKU plus a configurable parent per style)",
         f"prices sent: {count(c.get('prices_sent', 0), 'SKU')}; special prices: "
         f"{count(c.get('special_prices_sent', 0), 'SKU')} sent, {c.get('special_prices_deleted', 0)} ended",
