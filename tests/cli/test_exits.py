@@ -5,8 +5,8 @@ from kudos_sync.cli.app import Stream
 from kudos_sync.cli.exits import EXIT_CODE_MEANINGS, ExitCode, StackNotSetError, failure_for
 from kudos_sync.domain.errors import ConfigurationError, LeaseHeldError, RecordError, TransientError
 from kudos_sync.domain.ids import InvalidTenantIdError
-from kudos_sync.sync.pull import STREAMS
 from kudos_sync.domain.state import PUSH_STREAMS
+from kudos_sync.sync.pull import STREAMS
 
 
 @pytest.mark.parametrize(

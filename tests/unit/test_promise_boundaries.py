@@ -14,10 +14,10 @@ from kudos_sync.domain.catalogue import StockOnHand
 from kudos_sync.domain.errors import RecordError
 from kudos_sync.domain.ids import BranchCode, Sku
 from kudos_sync.domain.ledger import LedgerDocument
-from kudos_sync.magento.documents import parse_document, parse_order
 from kudos_sync.domain.money import MoneyError, format_money, parse_decimal, to_cents, within_one_cent
 from kudos_sync.domain.pull_mapping import build_ledger_document
 from kudos_sync.domain.push_mapping import DesiredStock, map_catalogue
+from kudos_sync.magento.documents import parse_document, parse_order
 
 from tests.fakes.catalogue import style
 from tests.fakes.sales import Built, CreditMemoBuilder, InvoiceBuilder, at, pull_config
